@@ -1,0 +1,3 @@
+using Ulmfit.Cli;
+
+return CliApp.Run(args);
