@@ -7,7 +7,7 @@ namespace Ulmfit.Modeling;
 /// A named set of parameters that trains at one learning rate and freezes as one unit. Discriminative learning rates
 /// and gradual unfreezing act only on layer groups (ULMFiT's central structural idea).
 /// </summary>
-public sealed record LayerGroup(string Name, IReadOnlyList<nn.Parameter> Parameters);
+public sealed record LayerGroup(string Name, IReadOnlyList<TorchSharp.Modules.Parameter> Parameters);
 
 /// <summary>What one language-model forward pass returns. The caller owns the tensors (they live in its dispose scope).</summary>
 /// <param name="Logits">Next-token scores, (batch, seq, vocab).</param>
