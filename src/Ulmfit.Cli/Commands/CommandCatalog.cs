@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Ulmfit.Cli.Infrastructure;
+
+namespace Ulmfit.Cli.Commands;
+
+/// <summary>Every `ulmfit` sub-command, in the order `--help` lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> Create(CommonOptions common, IConsoleOutput output)
+    {
+        yield break;
+    }
+}
