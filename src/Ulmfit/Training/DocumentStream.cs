@@ -49,6 +49,8 @@ internal sealed class DocumentStream
         /// [<paramref name="start"/>, start + destination.Length), which must lie inside the stream.</summary>
         public void Read(long start, Span<long> destination)
         {
+            if (start < 0 || start + destination.Length > stream.Length)
+                throw new ArgumentOutOfRangeException(nameof(start), start, $"reading {destination.Length} tokens runs past the stream's {stream.Length}");
             long position = start;
             int written = 0;
             while (written < destination.Length)
