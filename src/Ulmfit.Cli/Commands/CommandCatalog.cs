@@ -8,6 +8,6 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> Create(CommonOptions common, IConsoleOutput output)
     {
-        yield break;
+        yield return TokenizeCommand.Create(common, output);
     }
 }

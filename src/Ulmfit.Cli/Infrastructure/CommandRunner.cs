@@ -1,8 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
+using Ulmfit.Data;
 using Ulmfit.Engine;
 
 namespace Ulmfit.Cli.Infrastructure;
+
+/// <summary>An option value that cannot be used; reported as one line with exit code 2.</summary>
+public sealed class OptionException(string message) : Exception(message);
 
 /// <summary>What a command hands back: the summary written by --json (snake_case keys, numbers as numbers).</summary>
 public sealed class CommandSummary : Dictionary<string, object?>
@@ -51,7 +55,7 @@ public static class CommandRunner
         Console.CancelKeyPress += onCancel;
         try
         {
-            if (context.Threads < 1) throw new InvalidInputException($"--threads must be at least 1 (got {context.Threads})");
+            if (context.Threads < 1) throw new OptionException($"--threads must be at least 1 (got {context.Threads})");
             if (usesTorch) TorchRuntime.Initialise(context.Threads);
             CommandSummary summary = await body(context, cancel.Token);
             FileInfo? json = context.Parse.GetValue(context.Common.Json);
@@ -63,9 +67,9 @@ public static class CommandRunner
             context.Output.Error("stopped by the user");
             return Interrupted;
         }
-        catch (InvalidInputException e)
+        catch (Exception e) when (e is InvalidInputException or OptionException or ArgumentException)
         {
-            context.Output.Error(OneLine(e.Message));
+            context.Output.Error(OneLine(e is ArgumentException a ? WithoutParameterName(a) : e.Message));
             return BadInput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -96,6 +100,10 @@ public static class CommandRunner
         File.WriteAllText(temp, JsonSerializer.Serialize(summary, JsonOptions));
         File.Move(temp, path, overwrite: true);
     }
+
+    // ArgumentException appends " (Parameter 'x')", which means nothing to a CLI user.
+    static string WithoutParameterName(ArgumentException e) =>
+        e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }
