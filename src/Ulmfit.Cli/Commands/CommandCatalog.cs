@@ -9,5 +9,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CommonOptions common, IConsoleOutput output)
     {
         yield return TokenizeCommand.Create(common, output);
+        yield return PretrainCommand.Create(common, output);
+        yield return FineTuneLmCommand.Create(common, output);
     }
 }

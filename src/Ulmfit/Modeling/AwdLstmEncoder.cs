@@ -119,6 +119,35 @@ public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>
     /// <summary>Forgets the carried state: the next call starts from zeros.</summary>
     public void ResetState() => DisposeState();
 
+    /// <summary>Copies of the carried state, [h0, c0, h1, c1, …] each (1, batch, hidden_l), owned by the caller; null
+    /// when no state is carried. Checkpoints use it so a resumed run continues exactly.</summary>
+    public IReadOnlyList<Tensor>? CaptureState()
+    {
+        if (_state is null) return null;
+        using var _ = no_grad();
+        return _state.SelectMany(s => new[] { s.Hidden.clone(), s.Cell.clone() }).ToArray();
+    }
+
+    /// <summary>Replaces the carried state with copies of <paramref name="state"/> (as <see cref="CaptureState"/>
+    /// returns it); null forgets it.</summary>
+    public void RestoreState(IReadOnlyList<Tensor>? state)
+    {
+        DisposeState();
+        if (state is null) return;
+        if (state.Count != 2 * rnns.Count)
+            throw new ArgumentException($"expected {2 * rnns.Count} state tensors (h and c per layer), got {state.Count}", nameof(state));
+        var restored = new LstmState[rnns.Count];
+        for (int l = 0; l < rnns.Count; l++)
+        {
+            long hidden = Config.LayerOutputSize(l);
+            foreach (var t in new[] { state[2 * l], state[2 * l + 1] })
+                if (t.dim() != 3 || t.shape[0] != 1 || t.shape[2] != hidden || t.shape[1] != state[0].shape[1])
+                    throw new ArgumentException($"state tensor of layer {l} has shape [{string.Join(", ", t.shape)}], expected [1, batch, {hidden}]", nameof(state));
+            restored[l] = new LstmState(state[2 * l], state[2 * l + 1]).DetachedCopy();
+        }
+        _state = restored;
+    }
+
     void DisposeState()
     {
         if (_state is null) return;

@@ -14,7 +14,7 @@ namespace Ulmfit.Modeling;
 /// <c>0.encoder.weight</c>, <c>0.encoder_dp.emb.weight</c>, <c>0.rnns.{l}.weight_hh_l0_raw</c>,
 /// <c>0.rnns.{l}.module.{weight_ih_l0, bias_ih_l0, bias_hh_l0}</c>, <c>1.decoder.weight</c>, <c>1.decoder.bias</c>.
 /// </remarks>
-public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput>, ILanguageModel
+public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput>, ILanguageModel, Training.IRecurrentStateSnapshots
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
     readonly AwdLstmEncoder encoder;
@@ -86,6 +86,12 @@ public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput
 
     /// <inheritdoc />
     public void ResetState() => encoder.ResetState();
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor>? CaptureState() => encoder.CaptureState();
+
+    /// <inheritdoc />
+    public void RestoreState(IReadOnlyList<Tensor>? state) => encoder.RestoreState(state);
 
     /// <summary>Moving the model (module.to) replaces the parameters; the layer groups are rebuilt on next access.</summary>
     protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
