@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create(common, output);
         yield return PretrainCommand.Create(common, output);
         yield return FineTuneLmCommand.Create(common, output);
+        yield return LrFindCommand.Create(common, output);
+        yield return GenerateCommand.Create(common, output);
     }
 }

@@ -60,6 +60,32 @@ public class LanguageModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void Generate_continues_the_prompt_and_lr_find_writes_a_plot_and_a_suggestion()
+    {
+        string lm = Path.Combine(_dir, "lm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "1", .. TinyModel], new CapturedConsole()));
+
+        var generated = new CapturedConsole();
+        Assert.Equal(0, CliApp.Run(["generate", "--lm", lm, "--prompt", "My order", "--words", "12", "--seed", "3"], generated));
+        string text = Assert.Single(generated.Results);
+        Assert.StartsWith("My order", text);
+        Assert.True(text.Length > "My order".Length + 5, text);
+        var again = new CapturedConsole();
+        CliApp.Run(["generate", "--lm", lm, "--prompt", "My order", "--words", "12", "--seed", "3"], again);
+        Assert.Equal(text, Assert.Single(again.Results)); // same seed, same text
+
+        string outDir = Path.Combine(_dir, "lr"), json = Path.Combine(_dir, "lr.json");
+        var console = new CapturedConsole();
+        Assert.True(CliApp.Run(["lr-find", "--lm", lm, "--input", Sample("train.csv"), "--out", outDir, "--steps", "30",
+            "--bptt", "12", "--batch-size", "8", "--json", json], console) == 0, string.Join("\n", console.Errors));
+        byte[] png = File.ReadAllBytes(Path.Combine(outDir, "lr-find.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        using var summary = JsonDocument.Parse(File.ReadAllText(json));
+        double lr = summary.RootElement.GetProperty("suggested_lr").GetDouble();
+        Assert.InRange(lr, 1e-7, 10);
+    }
+
+    [Fact]
     public void Unavailable_architecture_is_refused_with_one_line()
     {
         var console = new CapturedConsole();
