@@ -16,7 +16,9 @@ public static class CliApp
         {
             // One line, naming the command to ask for help, instead of the parser's multi-line dump.
             string command = string.Join(' ', parse.CommandResult.Command == root ? [] : new[] { parse.CommandResult.Command.Name });
-            output.Error($"{parse.Errors[0].Message} (see 'ulmfit {command}{(command.Length > 0 ? " " : "")}--help')");
+            // The parser lists "Required command was not provided" before "Unrecognized command 'x'": show the specific one.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains("nrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            output.Error($"{error.Message} (see 'ulmfit {command}{(command.Length > 0 ? " " : "")}--help')");
             return CommandRunner.BadInput;
         }
         return parse.Invoke();

@@ -9,5 +9,10 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CommonOptions common, IConsoleOutput output)
     {
         yield return TokenizeCommand.Create(common, output);
+        yield return PretrainCommand.Create(common, output);
+        yield return FineTuneLmCommand.Create(common, output);
+        yield return LrFindCommand.Create(common, output);
+        yield return GenerateCommand.Create(common, output);
+        yield return BenchCommand.Create(common, output);
     }
 }

@@ -27,9 +27,11 @@ public interface ILanguageModel : IDisposable
     /// <summary>Forgets the carried recurrent state (at epoch starts, or when the batch size changes).</summary>
     void ResetState();
 
-    /// <summary>Layer groups from the input side to the output side, e.g. [embedding+decoder], [lstm0], [lstm1], [lstm2].
-    /// Learning rates fall by a factor (2.6) per group going towards the input. For a tied decoder, the embedding
-    /// group holds the shared matrix once.</summary>
+    /// <summary>Layer groups from the input side to the output side. Learning rates fall by a factor (2.6) per group
+    /// going towards the input; freezing keeps only the last group(s) training. For the AWD-LSTM language model this is
+    /// fastai's <c>awd_lstm_lm_split</c>: [lstm0], [lstm1], [lstm2], [embedding+decoder] — the tied embedding/decoder
+    /// matrix (held once) and the decoder bias sit at the output end, so they train first and fastest. (The
+    /// classifier's split differs: [embedding], [lstm0], [lstm1], [lstm2], [head].)</summary>
     IReadOnlyList<LayerGroup> LayerGroups { get; }
 
     /// <summary>The underlying module (train/eval switching, state dicts, parameters).</summary>

@@ -43,8 +43,9 @@ public sealed record LearningRatePoint(double LearningRate, double Loss, double 
 
 /// <summary>The sweep's curve and its suggestions.</summary>
 /// <param name="Points">Every step of the sweep in order.</param>
-/// <param name="SuggestedLearningRate">The rate where the smoothed loss falls fastest against log(rate): the steepest
-/// descent point (fastai's "steep" suggestion), ignoring the first tenth and the last five points as fastai does.</param>
+/// <param name="SuggestedLearningRate">fastai 2.7's default "valley" point of the smoothed curve: inside the longest
+/// stretch of falling loss, half-way into its middle third. (The steepest-slope point, fastai's "steep", is noise on
+/// the nearly flat curve of a pretrained model.)</param>
 /// <param name="MinimumLossLearningRateOverTen">The rate at the smoothed minimum, divided by 10 (fastai's older
 /// "min/10" suggestion), for comparison.</param>
 /// <param name="Diverged">True when the sweep stopped early because the loss exploded.</param>
@@ -134,7 +135,7 @@ public static class LearningRateFinder
             model.ResetState();
             model.Module.train(wasTraining);
         }
-        return new LearningRateFinderResult(points, Steepest(points), MinimumOverTen(points), diverged);
+        return new LearningRateFinderResult(points, Valley(points), MinimumOverTen(points), diverged);
     }
 
     /// <summary>The rate at which the smoothed loss has its most negative slope against log(rate).</summary>
@@ -153,6 +154,30 @@ public static class LearningRateFinder
             if (slope < mostNegative) (mostNegative, steepest) = (slope, i);
         }
         return window[steepest].LearningRate;
+    }
+
+    /// <summary>
+    /// fastai 2.7's default suggestion ("valley"): the longest stretch over which the smoothed loss keeps falling
+    /// (the longest decreasing subsequence of the curve), and within it a point a half of the way into its middle
+    /// third. Robust where a nearly flat curve makes the steepest slope a matter of noise (a pretrained model).
+    /// </summary>
+    internal static double Valley(IReadOnlyList<LearningRatePoint> points)
+    {
+        int n = points.Count;
+        if (n < 3) return Steepest(points);
+        var run = new int[n];   // run[i]: length of the longest decreasing subsequence ending at i
+        int bestEnd = 0;
+        for (int i = 0; i < n; i++)
+        {
+            run[i] = 1;
+            for (int j = 0; j < i; j++)
+                if (points[i].SmoothedLoss < points[j].SmoothedLoss && run[j] + 1 > run[i]) run[i] = run[j] + 1;
+            if (run[i] > run[bestEnd]) bestEnd = i;
+        }
+        int start = bestEnd - run[bestEnd] + 1;
+        double third = (bestEnd - start) / 3.0;
+        int index = Math.Clamp(start + (int)third + (int)(third / 2), 0, n - 1);
+        return points[index].LearningRate;
     }
 
     internal static double MinimumOverTen(IReadOnlyList<LearningRatePoint> points) =>

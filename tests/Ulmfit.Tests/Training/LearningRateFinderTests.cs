@@ -17,6 +17,21 @@ public class LearningRateFinderTests
     static float[][] Weights(TinyLstmLanguageModel model) => [.. model.Module.parameters().Select(p => p.data<float>().ToArray())];
 
     [Fact]
+    public void Valley_suggestion_lies_inside_the_longest_falling_stretch_not_at_a_noisy_dip()
+    {
+        // A curve flat (with one early noisy dip) until index 40, falling steadily to index 80, then exploding.
+        var points = Enumerable.Range(0, 100).Select(i =>
+        {
+            double loss = i < 40 ? 5.0 + (i == 3 ? -0.3 : 0) + 0.001 * (i % 2) : i <= 80 ? 5.0 - (i - 40) * 0.05 : 3.0 + (i - 80) * 0.5;
+            return new LearningRatePoint(new LearningRateSweep().LearningRateAt(i), loss, loss);
+        }).ToList();
+        double suggested = LearningRateFinder.Valley(points);
+        int index = points.FindIndex(p => p.LearningRate == suggested);
+        // The longest decreasing run spans about 40..80; half-way into its middle third is near 60.
+        Assert.InRange(index, 55, 66);
+    }
+
+    [Fact]
     public void The_sweep_is_exponential_from_start_to_end()
     {
         var sweep = new LearningRateSweep();

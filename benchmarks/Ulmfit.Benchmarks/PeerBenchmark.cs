@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Ulmfit.Benchmarks;
+
+/// <summary>
+/// Runs the PyTorch peer benchmark (shared/peer/torch_awd_lstm_bench.py, Debian's python3-torch) on the same shapes
+/// and thread count, and returns its JSON line. OPENBLAS_CORETYPE=SkylakeX as its README asks (OpenBLAS otherwise
+/// mis-detects this CPU and uses generic kernels).
+/// </summary>
+public static class PeerBenchmark
+{
+    public static JsonNode? Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout)
+    {
+        if (!File.Exists(script)) return new JsonObject { ["error"] = $"peer script not found: {script}" };
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add("--mode");
+        start.ArgumentList.Add(mode);
+        foreach (var (name, value) in arguments)
+        {
+            start.ArgumentList.Add("--" + name);
+            start.ArgumentList.Add(value);
+        }
+        start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return new JsonObject { ["error"] = $"peer timed out after {timeout}" };
+        }
+        string last = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+        if (process.ExitCode != 0 || !last.StartsWith('{'))
+            return new JsonObject { ["error"] = $"peer exited {process.ExitCode}: {stderr.Result.Split('\n').LastOrDefault(l => l.Length > 0)}" };
+        return JsonNode.Parse(last);
+    }
+}

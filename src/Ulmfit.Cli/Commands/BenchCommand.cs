@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Ulmfit.Benchmarking;
+using Ulmfit.Cli.Infrastructure;
+using Ulmfit.Engine;
+
+namespace Ulmfit.Cli.Commands;
+
+/// <summary>`ulmfit bench`: throughput on synthetic data with the PyTorch peer's shapes; prints one JSON line.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(CommonOptions common, IConsoleOutput output)
+    {
+        var mode = new Option<string>("--mode") { Description = "lm-train (classifier modes: clf-train, clf-infer).", DefaultValueFactory = _ => "lm-train" };
+        var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 60_000, Description = "Vocabulary size." };
+        var emb = new Option<int>("--emb") { DefaultValueFactory = _ => 400, Description = "Embedding size." };
+        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 1152, Description = "Hidden size." };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 3, Description = "LSTM layers." };
+        var batchSize = new Option<int>("--batch-size", "--bs") { DefaultValueFactory = _ => 64, Description = "Batch size." };
+        var bptt = new Option<int>("--bptt") { DefaultValueFactory = _ => 70, Description = "Sequence length per LM step / classifier chunk." };
+        var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256, Description = "Classifier modes: tokens per document." };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "fp32 (bf16 is planned)." };
+        var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm (qrnn is planned)." };
+        var command = new Command("bench", "Measure training or inference throughput on synthetic data (JSON on stdout).")
+        {
+            mode, vocab, emb, hidden, layers, batchSize, bptt, seqLen, steps, warmup, dtype, arch,
+        };
+        common.AddTo(command);
+
+        CommandRunner.SetBody(command, common, output, (context, token) =>
+        {
+            var parse = context.Parse;
+            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            var shape = new BenchmarkShape
+            {
+                Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
+                BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
+                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup),
+            };
+            if (shape.Steps < 1 || shape.Warmup < 0) throw new OptionException("--steps must be at least 1 and --warmup at least 0");
+            string which = parse.GetValue(mode)!;
+            BenchmarkTimings timings = which switch
+            {
+                "lm-train" => LanguageModelTrainingBenchmark.Run(shape, context.Seed, token),
+                "clf-train" or "clf-infer" => throw new OptionException($"--mode {which} is not available yet (classifier benchmarks come with the classifier)"),
+                _ => throw new OptionException($"--mode must be lm-train, clf-train or clf-infer (got '{which}')"),
+            };
+            string unit = which == "lm-train" ? "tokens_per_s" : "docs_per_s";
+            var summary = new CommandSummary
+            {
+                ["mode"] = which,
+                ["dtype"] = parse.GetValue(dtype),
+                ["arch"] = parse.GetValue(arch),
+                [unit] = Math.Round(timings.ItemsPerSecond, 1),
+                [unit + "_min"] = Math.Round(timings.ItemsPerSecondMin, 1),
+                [unit + "_max"] = Math.Round(timings.ItemsPerSecondMax, 1),
+                ["step_s_median"] = Math.Round(timings.MedianStepSeconds, 4),
+                ["steps"] = shape.Steps,
+                ["warmup"] = shape.Warmup,
+                ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 1),
+                ["threads"] = TorchRuntime.Threads,
+                ["last_loss"] = Math.Round(timings.LastLoss, 4),
+                ["config"] = new Dictionary<string, object>
+                {
+                    ["vocab"] = shape.Vocab, ["emb"] = shape.Emb, ["hidden"] = shape.Hidden, ["layers"] = shape.Layers,
+                    ["bs"] = shape.BatchSize, ["bptt"] = shape.Bptt, ["params"] = timings.Parameters,
+                },
+            };
+            output.Result(System.Text.Json.JsonSerializer.Serialize(summary));
+            return Task.FromResult(summary);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Ulmfit.Cli.Infrastructure;
+using Ulmfit.Pipeline;
+
+namespace Ulmfit.Cli.Commands;
+
+/// <summary>`ulmfit pretrain`: ULMFiT stage 1, a language model from scratch on general-domain text.</summary>
+internal static class PretrainCommand
+{
+    public static Command Create(CommonOptions common, IConsoleOutput output)
+    {
+        var corpus = new Option<string[]>("--corpus") { Description = "Training text: files, a folder of .txt files, or a corpus folder with train-*/valid* files.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last LSTM layer's size).", DefaultValueFactory = _ => 400 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner LSTM layers.", DefaultValueFactory = _ => 1152 };
+        var layers = new Option<int>("--layers") { Description = "LSTM layers.", DefaultValueFactory = _ => 3 };
+        var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (qrnn is planned).", DefaultValueFactory = _ => "awd-lstm" };
+        var dtype = new Option<string>("--dtype") { Description = "Compute type: fp32 (bf16 is planned).", DefaultValueFactory = _ => "fp32" };
+        var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
+        var shared = new LanguageModelCommandOptions();
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards };
+        shared.AddTo(command);
+        common.AddTo(command);
+
+        CommandRunner.SetBody(command, common, output, async (context, token) =>
+        {
+            var parse = context.Parse;
+            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            var options = shared.Apply(new PretrainOptions
+            {
+                Inputs = parse.GetValue(corpus)!,
+                OutputDirectory = parse.GetValue(shared.Out)!,
+                EmbeddingSize = parse.GetValue(emb),
+                HiddenSize = parse.GetValue(hidden),
+                Layers = parse.GetValue(layers),
+                Backwards = parse.GetValue(backwards),
+            }, parse, context);
+            var result = await LanguageModelPipeline.PretrainAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
+            return LanguageModelCommandOptions.Summarise(result, output);
+        });
+        return command;
+    }
+}
+
+/// <summary>The encoder and compute type choices the contract names; only what is implemented is accepted.</summary>
+internal static class EncoderChoices
+{
+    public static void Check(string arch, string dtype)
+    {
+        if (arch != "awd-lstm")
+            throw new OptionException(arch == "qrnn" ? "--arch qrnn is not available yet: use awd-lstm" : $"--arch must be awd-lstm or qrnn (got '{arch}')");
+        if (dtype != "fp32")
+            throw new OptionException(dtype == "bf16" ? "--dtype bf16 is not available yet: use fp32" : $"--dtype must be fp32 or bf16 (got '{dtype}')");
+    }
+}

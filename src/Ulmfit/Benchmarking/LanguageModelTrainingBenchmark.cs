@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Ulmfit.Modeling;
+using Ulmfit.Training;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Benchmarking;
+
+/// <summary>The shapes a benchmark runs (the same names as the PyTorch peer's flags).</summary>
+public sealed record BenchmarkShape
+{
+    public int Vocab { get; init; } = 60_000;
+    public int Emb { get; init; } = 400;
+    public int Hidden { get; init; } = 1152;
+    public int Layers { get; init; } = 3;
+    public int BatchSize { get; init; } = 64;
+    public int Bptt { get; init; } = 70;
+    public int SeqLen { get; init; } = 256;
+    public int Classes { get; init; } = 6;
+    public int Steps { get; init; } = 5;
+    public int Warmup { get; init; } = 2;
+
+    public AwdLstmConfig LanguageModelConfig() =>
+        new(Vocab) { EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
+}
+
+/// <summary>Timings of a benchmark: per-step seconds of the timed steps, and the throughput they give.</summary>
+public sealed record BenchmarkTimings(IReadOnlyList<double> StepSeconds, double ItemsPerStep, long Parameters, double LastLoss)
+{
+    public double MedianStepSeconds => Median(StepSeconds);
+    public double ItemsPerSecond => ItemsPerStep / MedianStepSeconds;
+    public double ItemsPerSecondMin => ItemsPerStep / StepSeconds.Max();
+    public double ItemsPerSecondMax => ItemsPerStep / StepSeconds.Min();
+
+    static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+/// <summary>
+/// Language-model training speed exactly as the PyTorch peer measures it: random token ids (never xxunk/xxpad),
+/// truncated BPTT with the state carried, cross-entropy + AR + TAR, backward, AdamW (0.7, 0.99, eps 1e-5, wd 0.01),
+/// each step in its own dispose scope; the median of the timed steps after the warm-up.
+/// </summary>
+public static class LanguageModelTrainingBenchmark
+{
+    public static BenchmarkTimings Run(BenchmarkShape shape, long seed = 0, CancellationToken cancellationToken = default)
+    {
+        manual_seed(seed);
+        using var model = new AwdLstmLanguageModel(shape.LanguageModelConfig());
+        using var optimizer = new LayerGroupOptimizer(model.LayerGroups, AdamWSettings.Ulmfit, groupFactor: 1);
+        var step = new LanguageModelStep(model, optimizer, new LanguageModelLoss(), gradientClip: null);
+        using var generator = new Generator((ulong)seed);
+        var times = new List<double>();
+        double loss = 0;
+        model.Module.train();
+        for (int i = 0; i < shape.Warmup + shape.Steps; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var input = randint(2, shape.Vocab, [shape.BatchSize, shape.Bptt], dtype: ScalarType.Int64, generator: generator);
+            var target = randint(2, shape.Vocab, [shape.BatchSize, shape.Bptt], dtype: ScalarType.Int64, generator: generator);
+            long start = Stopwatch.GetTimestamp();
+            loss = step.Run(new LanguageModelBatch(input, target), new ScheduleValues(1e-3, null));
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (i >= shape.Warmup) times.Add(seconds);
+        }
+        long parameters = model.parameters().Sum(p => p.numel());
+        return new BenchmarkTimings(times, shape.BatchSize * (double)shape.Bptt, parameters, loss);
+    }
+}
+
+/// <summary>Process memory figures from /proc (Linux); 0 elsewhere.</summary>
+public static class ProcessMemory
+{
+    /// <summary>Peak resident set size of this process so far, in MiB (VmHWM).</summary>
+    public static double PeakResidentMegabytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0]) / 1024.0;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+}

@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace Ulmfit.Modeling;
+
+/// <summary>The recurrent state of one single-layer LSTM: hidden and cell, each (1, batch, hidden).</summary>
+public readonly record struct LstmState(Tensor Hidden, Tensor Cell)
+{
+    /// <summary>Batch size the state belongs to.</summary>
+    public long BatchSize => Hidden.shape[1];
+
+    /// <summary>
+    /// A copy cut from the autograd graph, in its own memory (the state may be a view into a whole sequence's output,
+    /// which must not be kept alive across batches), owned by no dispose scope: the caller disposes it.
+    /// </summary>
+    public LstmState DetachedCopy()
+    {
+        using var _ = no_grad();
+        return new(Hidden.detach().clone().DetachFromDisposeScope(), Cell.detach().clone().DetachFromDisposeScope());
+    }
+
+    /// <summary>Disposes both tensors.</summary>
+    public void Dispose()
+    {
+        Hidden.Dispose();
+        Cell.Dispose();
+    }
+}

@@ -1,0 +1,154 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Modeling;
+
+/// <summary>
+/// A single-layer, batch-first LSTM whose hidden-to-hidden matrix gets DropConnect (weight dropout, Wan et al. 2013,
+/// as in AWD-LSTM): in training, every forward call samples a fresh Bernoulli mask over the matrix's entries, scaled by
+/// 1/(1-p), and runs with raw ⊙ mask. In eval mode the raw matrix is used as is.
+/// </summary>
+/// <remarks>
+/// Parameters (stable state-dict keys; renaming breaks saved models), PyTorch's names and shapes, gates in PyTorch's
+/// order i, f, g, o along the first dimension (so fastai weights import row for row):
+/// <c>weight_ih_l0</c> (4·hidden, input), <c>weight_hh_l0_raw</c> (4·hidden, hidden), <c>bias_ih_l0</c> (4·hidden),
+/// <c>bias_hh_l0</c> (4·hidden). fastai stores the same tensors as <c>weight_hh_l0_raw</c> and
+/// <c>module.weight_ih_l0</c>, <c>module.bias_ih_l0</c>, <c>module.bias_hh_l0</c> (plus a derived
+/// <c>module.weight_hh_l0</c> that carries no information). The computation runs on libtorch's native LSTM kernel;
+/// see <see cref="NativeLstmWorkspace"/> for how the masked weight reaches it and the gradient comes back.
+/// Not thread-safe: one forward pass at a time per layer.
+/// </remarks>
+public sealed class WeightDropLstm : nn.Module
+{
+    // Field names are the parameter names: TorchSharp registers and moves (module.to) parameters by field name.
+#pragma warning disable IDE1006 // PyTorch naming, on purpose
+    Parameter weight_ih_l0;
+    Parameter weight_hh_l0_raw;
+    Parameter bias_ih_l0;
+    Parameter bias_hh_l0;
+#pragma warning restore IDE1006
+    readonly NativeLstmWorkspacePool _workspaces;
+
+    /// <summary>
+    /// Creates the layer with PyTorch's LSTM initialisation: every parameter uniform in ±1/√hidden.
+    /// </summary>
+    public WeightDropLstm(long inputSize, long hiddenSize, double weightDropout, string name = nameof(WeightDropLstm)) : base(name)
+    {
+        if (inputSize <= 0) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "Input size must be positive.");
+        if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "Hidden size must be positive.");
+        if (!double.IsFinite(weightDropout) || weightDropout < 0 || weightDropout >= 1)
+            throw new ArgumentOutOfRangeException(nameof(weightDropout), weightDropout, "Weight dropout must be in [0, 1).");
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        WeightDropout = weightDropout;
+
+        double bound = 1.0 / Math.Sqrt(hiddenSize);
+        Parameter Uniform(params long[] shape)
+        {
+            using var _ = no_grad();
+            // Parameters outlive any dispose scope the model happens to be built in.
+            var p = new Parameter(empty(shape).uniform_(-bound, bound));
+            p.DetachFromDisposeScope();
+            return p;
+        }
+        weight_ih_l0 = Uniform(4 * hiddenSize, inputSize);
+        weight_hh_l0_raw = Uniform(4 * hiddenSize, hiddenSize);
+        bias_ih_l0 = Uniform(4 * hiddenSize);
+        bias_hh_l0 = Uniform(4 * hiddenSize);
+        _workspaces = new NativeLstmWorkspacePool(inputSize, hiddenSize);
+        RegisterComponents();
+    }
+
+    /// <summary>Features per input step.</summary>
+    public long InputSize { get; }
+
+    /// <summary>Features per output step (and per state vector).</summary>
+    public long HiddenSize { get; }
+
+    /// <summary>DropConnect probability on the hidden-to-hidden matrix (training only).</summary>
+    public double WeightDropout { get; }
+
+    /// <summary><c>weight_ih_l0</c>, (4·hidden, input), gate blocks i, f, g, o.</summary>
+    public Parameter InputWeight => weight_ih_l0;
+
+    /// <summary><c>weight_hh_l0_raw</c>, (4·hidden, hidden): the matrix before DropConnect.</summary>
+    public Parameter RawHiddenWeight => weight_hh_l0_raw;
+
+    /// <summary><c>bias_ih_l0</c>, (4·hidden).</summary>
+    public Parameter InputBias => bias_ih_l0;
+
+    /// <summary><c>bias_hh_l0</c>, (4·hidden).</summary>
+    public Parameter HiddenBias => bias_hh_l0;
+
+    /// <summary>The four trainable tensors, in state-dict order.</summary>
+    public IReadOnlyList<Parameter> Weights => [weight_ih_l0, weight_hh_l0_raw, bias_ih_l0, bias_hh_l0];
+
+    /// <summary>
+    /// Why the last failed backward through a <see cref="WeightDropLstm"/> failed. The gradient is computed inside
+    /// libtorch's autograd engine, where an exception cannot be raised; a failure there surfaces at the caller's
+    /// <c>backward()</c> as libtorch's "returned an invalid gradient at index 0 - got [0]" error, and this property
+    /// holds the actual reason (typically: backward ran after the forward pass's dispose scope had ended).
+    /// </summary>
+    public static Exception? LastBackwardFailure { get; internal set; }
+
+    /// <summary>Native workspaces created so far (diagnostics: stays 1 when every forward is followed by its backward).</summary>
+    internal int WorkspaceCount => _workspaces.Count;
+
+    /// <summary>
+    /// Runs the layer over <paramref name="input"/> (batch, seq, input) from <paramref name="state"/> (zeros when null).
+    /// Returns the output (batch, seq, hidden) and the final state (1, batch, hidden) each, attached to the graph.
+    /// Back-propagate once, inside the dispose scope of this call (the layer's private graph lives in that scope);
+    /// several calls may be back-propagated together.
+    /// </summary>
+    public (Tensor Output, LstmState State) Forward(Tensor input, LstmState? state = null)
+    {
+        Tensor? mask = training && WeightDropout > 0 ? SampleHiddenWeightMask() : null;
+        return Forward(input, state, mask, ownsMask: true);
+    }
+
+    /// <summary>The same with a given scaled keep-mask (0 or 1/(1-p), shape of the raw matrix), or none.</summary>
+    internal (Tensor Output, LstmState State) Forward(Tensor input, LstmState? state, Tensor? hiddenWeightMask) =>
+        Forward(input, state, hiddenWeightMask, ownsMask: false);
+
+    (Tensor Output, LstmState State) Forward(Tensor input, LstmState? state, Tensor? mask, bool ownsMask)
+    {
+        if (input.dim() != 3 || input.shape[2] != InputSize || input.shape[1] == 0)
+            throw new ArgumentException($"{GetName()} expects input (batch, seq > 0, {InputSize}), got [{string.Join(", ", input.shape)}].");
+        long batch = input.shape[0];
+        if (state is { } s && (s.Hidden.dim() != 3 || s.Hidden.shape[1] != batch || s.Hidden.shape[2] != HiddenSize
+                               || !s.Cell.shape.SequenceEqual(s.Hidden.shape)))
+            throw new ArgumentException($"{GetName()} expects state (1, {batch}, {HiddenSize}), got [{string.Join(", ", s.Hidden.shape)}].");
+        var h0 = state?.Hidden ?? zeros(1, batch, HiddenSize, dtype: input.dtype, device: input.device);
+        var c0 = state?.Cell ?? zeros(1, batch, HiddenSize, dtype: input.dtype, device: input.device);
+
+        var workspace = _workspaces.Rent(weight_ih_l0.dtype, weight_ih_l0.device);
+        bool needsGraph = is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad));
+        if (!needsGraph)
+        {
+            workspace.Load(weight_ih_l0, weight_hh_l0_raw, mask, bias_ih_l0, bias_hh_l0);
+            if (ownsMask) mask?.Dispose();
+            var (y, hn, cn) = workspace.RunWithoutGraph(input, h0, c0);
+            return (y, new LstmState(hn, cn));
+        }
+        using var packed = WeightDropLstmFunction.apply(input, weight_hh_l0_raw, weight_ih_l0, bias_ih_l0, bias_hh_l0, h0, c0,
+            new WeightDropCall(workspace, mask, ownsMask))[0];                 // (batch, seq + 1, hidden)
+        long steps = input.shape[1];
+        var output = packed.narrow(1, 0, steps);                              // (batch, seq, hidden)
+        var hidden = output.narrow(1, steps - 1, 1).transpose(0, 1);          // (1, batch, hidden): h_n = last output
+        var cell = packed.narrow(1, steps, 1).transpose(0, 1);                // (1, batch, hidden)
+        return (output, new LstmState(hidden, cell));
+    }
+
+    Tensor SampleHiddenWeightMask()
+    {
+        using var _ = no_grad();
+        return empty_like(weight_hh_l0_raw).bernoulli_(1 - WeightDropout).div_(1 - WeightDropout);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _workspaces.Dispose();
+        base.Dispose(disposing);
+    }
+}

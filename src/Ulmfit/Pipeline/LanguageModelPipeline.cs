@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Ulmfit.Data;
+using Ulmfit.Modeling;
+using Ulmfit.Text;
+using Ulmfit.Training;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Pipeline;
+
+/// <summary>Progress of a language-model run: tokenizing first, then training (one of the two is set).</summary>
+public sealed record LanguageModelRunProgress(string Stage, TokenizeProgress? Tokenizing, LanguageModelProgress? Training);
+
+/// <summary>The outcome of a pretraining or fine-tuning run.</summary>
+/// <param name="ModelDirectory">Where the trained language model was saved.</param>
+/// <param name="Epochs">Every epoch's result, stage after stage.</param>
+/// <param name="TokensPerSecond">Training throughput of the last stage.</param>
+/// <param name="Elapsed">Wall time of the whole run.</param>
+/// <param name="VocabSize">Tokens in the model's vocabulary.</param>
+/// <param name="TrainingTokens">Training tokens per full epoch (before any cap).</param>
+/// <param name="Parameters">Trainable values in the model.</param>
+/// <param name="StageSeconds">Wall time per stage (tokenize, and each training stage).</param>
+/// <param name="Transfer">Fine-tuning only: how many vocabulary rows were kept from the pretrained model.</param>
+public sealed record LanguageModelRunResult(
+    string ModelDirectory, IReadOnlyList<EpochResult> Epochs, double TokensPerSecond, TimeSpan Elapsed,
+    int VocabSize, long TrainingTokens, long Parameters, IReadOnlyDictionary<string, double> StageSeconds,
+    VocabularyTransferReport? Transfer)
+{
+    /// <summary>The last epoch's held-out measurement, if any.</summary>
+    public ValidationResult? FinalValidation => Epochs.LastOrDefault(e => e.Validation != null)?.Validation;
+}
+
+/// <summary>
+/// ULMFiT stages 1 and 2 from files to a saved language model: tokenize (cached), build or load the model, train with
+/// discriminative rates and slanted triangular (or one-cycle) schedules, checkpoint, save.
+/// </summary>
+public static class LanguageModelPipeline
+{
+    const string VocabularyFile = "vocab.json";
+
+    /// <summary>Stage 1: trains a new AWD-LSTM language model on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
+    public static async Task<LanguageModelRunResult> PretrainAsync(PretrainOptions options, IProgress<LanguageModelRunProgress>? progress = null,
+        ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var stages = new Dictionary<string, double>();
+        using var corpus = Prepare(options, fixedVocabulary: null, progress, cancellationToken);
+        stages["tokenize"] = clock.Elapsed.TotalSeconds;
+
+        manual_seed((long)options.Seed);
+        var config = new AwdLstmConfig(corpus.Vocabulary.Count)
+        {
+            EmbeddingSize = options.EmbeddingSize, HiddenSize = options.HiddenSize, Layers = options.Layers,
+            Dropouts = AwdLstmDropouts.LanguageModel, DropMult = options.DropMult,
+        };
+        config.Validate();
+        using var model = new AwdLstmLanguageModel(config);
+        var trainer = Trainer(options, model, corpus, "pretrain", options.LearningRate, options.Epochs, trainableGroups: null, options.Backwards, logger);
+        var stageClock = Stopwatch.StartNew();
+        var result = await Run(trainer, options, "pretrain", progress, cancellationToken);
+        stages["pretrain"] = stageClock.Elapsed.TotalSeconds;
+
+        Save(options, model, corpus.Vocabulary, options.Backwards, result.Epochs, "pretrain");
+        return new LanguageModelRunResult(options.OutputDirectory, result.Epochs, result.TokensPerSecond, clock.Elapsed,
+            corpus.Vocabulary.Count, corpus.Training.TokenCount, ParameterCount(model), stages, null);
+    }
+
+    /// <summary>Stage 2: adapts a pretrained language model to new text: vocabulary transfer, then the embedding/decoder
+    /// group alone for <see cref="FineTuneOptions.FrozenEpochs"/>, then every group.</summary>
+    public static async Task<LanguageModelRunResult> FineTuneAsync(FineTuneOptions options, IProgress<LanguageModelRunProgress>? progress = null,
+        ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var stages = new Dictionary<string, double>();
+        var (pretrained, oldVocabulary, manifest) = LanguageModelFolder.Load(options.PretrainedModel, AwdLstmDropouts.None);
+        using var corpus = Prepare(options, fixedVocabulary: null, progress, cancellationToken);
+        stages["tokenize"] = clock.Elapsed.TotalSeconds;
+
+        manual_seed((long)options.Seed);
+        var config = manifest.Config(AwdLstmDropouts.LanguageModel, options.DropMult) with { VocabSize = corpus.Vocabulary.Count };
+        using var model = new AwdLstmLanguageModel(config);
+        VocabularyTransferReport transfer;
+        using (pretrained)
+            transfer = VocabularyTransfer.Apply(oldVocabulary.Tokens, corpus.Vocabulary.Tokens, pretrained, model);
+        logger?.LogInformation("Vocabulary transfer: {Kept} tokens kept their rows, {New} new", transfer.KeptTokens, transfer.NewTokens);
+
+        var epochs = new List<EpochResult>();
+        double tokensPerSecond = 0;
+        if (options.FrozenEpochs > 0)
+        {
+            var stageClock = Stopwatch.StartNew();
+            var frozen = Trainer(options, model, corpus, "finetune-frozen", options.FrozenLearningRate, options.FrozenEpochs, trainableGroups: 1, manifest.Backwards, logger);
+            var r = await Run(frozen, options, "finetune-frozen", progress, cancellationToken, resumeIfPresent: true);
+            epochs.AddRange(r.Epochs);
+            tokensPerSecond = r.TokensPerSecond;
+            stages["finetune_frozen"] = stageClock.Elapsed.TotalSeconds;
+        }
+        var allClock = Stopwatch.StartNew();
+        var all = Trainer(options, model, corpus, "finetune-all", options.LearningRate, options.Epochs, trainableGroups: null, manifest.Backwards, logger);
+        var result = await Run(all, options, "finetune-all", progress, cancellationToken, resumeIfPresent: options.FrozenEpochs > 0 && options.Resume);
+        epochs.AddRange(result.Epochs);
+        stages["finetune_all"] = allClock.Elapsed.TotalSeconds;
+
+        Save(options, model, corpus.Vocabulary, manifest.Backwards, epochs, "finetune", options.PretrainedModel);
+        return new LanguageModelRunResult(options.OutputDirectory, epochs, result.TokensPerSecond > 0 ? result.TokensPerSecond : tokensPerSecond,
+            clock.Elapsed, corpus.Vocabulary.Count, corpus.Training.TokenCount, ParameterCount(model), stages, transfer);
+    }
+
+    // Tokenizes the inputs. A resumed run must see the very same vocabulary, so the first run's is kept beside its
+    // checkpoints and reused.
+    static TokenizedCorpus Prepare(LanguageModelRunOptions options, Vocabulary? fixedVocabulary, IProgress<LanguageModelRunProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        string saved = Path.Combine(options.CheckpointRoot, VocabularyFile);
+        bool hasRun = Directory.Exists(options.CheckpointRoot) && Directory.EnumerateDirectories(options.CheckpointRoot).Any(d => LanguageModelTrainer.HasCheckpoint(d));
+        if (hasRun && !options.Resume)
+            throw new InvalidInputException(options.OutputDirectory, null, null, "already holds a training run: pass --resume to continue it, or choose another output folder");
+        if (options.Resume && File.Exists(saved)) fixedVocabulary = Vocabulary.Load(saved);
+        var corpus = TokenizedCorpus.Prepare(new CorpusOptions
+        {
+            Inputs = options.Inputs,
+            ValidationInput = options.ValidationInput,
+            ValidationFraction = options.ValidationFraction,
+            Reader = options.Reader,
+            VocabularySettings = options.Vocabulary,
+            Vocabulary = fixedVocabulary,
+            CacheDirectory = options.CacheDirectory,
+            Threads = options.Threads,
+            Seed = options.Seed,
+            Progress = progress == null ? null : new Relay<TokenizeProgress>(p => progress.Report(new("tokenize", p, null))),
+        }, UlmfitTokenizer.Default, cancellationToken);
+        if (corpus.Training.TokenCount < 2L * options.BatchSize)
+        {
+            corpus.Dispose();
+            throw new InvalidInputException(string.Join(", ", options.Inputs), null, null,
+                $"only {corpus.Training.TokenCount} training tokens: too few for batch size {options.BatchSize}");
+        }
+        Directory.CreateDirectory(options.CheckpointRoot);
+        if (!File.Exists(saved)) corpus.Vocabulary.Save(saved);
+        return corpus;
+    }
+
+    static LanguageModelTrainer Trainer(LanguageModelRunOptions options, AwdLstmLanguageModel model, TokenizedCorpus corpus, string stage,
+        double learningRate, int epochs, int? trainableGroups, bool backwards, ILogger? logger)
+    {
+        var trainerOptions = new LanguageModelTrainerOptions
+        {
+            Epochs = epochs,
+            Batching = new LanguageModelBatcherOptions
+            {
+                BatchSize = options.BatchSize, Bptt = options.Bptt, Backwards = backwards,
+                MaxTokens = options.MaxTokensPerEpoch, Seed = options.Seed,
+            },
+            Schedule = LanguageModelRunOptions.MakeSchedule(options.Schedule, learningRate),
+            GroupLearningRateFactor = options.GroupFactor,
+            TrainableGroups = trainableGroups,
+            Optimizer = options.Optimizer,
+            GradientClip = options.GradientClip,
+            TorchSeed = (long)options.Seed,
+            CheckpointDirectory = Path.Combine(options.CheckpointRoot, stage),
+            CheckpointInterval = options.CheckpointInterval,
+        };
+        return new LanguageModelTrainer(model, corpus.Training, corpus.Validation, trainerOptions, logger);
+    }
+
+    static Task<LanguageModelTrainingResult> Run(LanguageModelTrainer trainer, LanguageModelRunOptions options, string stage,
+        IProgress<LanguageModelRunProgress>? progress, CancellationToken cancellationToken, bool resumeIfPresent = false)
+    {
+        var relay = progress == null ? null : new Relay<LanguageModelProgress>(p => progress.Report(new(stage, null, p)));
+        string directory = Path.Combine(options.CheckpointRoot, stage);
+        bool resume = (options.Resume || resumeIfPresent) && LanguageModelTrainer.HasCheckpoint(directory);
+        return resume ? trainer.ResumeAsync(relay, cancellationToken) : trainer.TrainAsync(relay, cancellationToken);
+    }
+
+    static void Save(LanguageModelRunOptions options, AwdLstmLanguageModel model, Vocabulary vocabulary, bool backwards,
+        IReadOnlyList<EpochResult> epochs, string how, string? pretrained = null)
+    {
+        var last = epochs.LastOrDefault(e => e.Validation != null)?.Validation;
+        var metrics = new Dictionary<string, double> { ["train_loss"] = epochs.Count > 0 ? epochs[^1].TrainLoss : double.NaN };
+        if (last != null)
+        {
+            metrics["valid_loss"] = last.Loss;
+            metrics["valid_perplexity"] = last.Perplexity;
+            metrics["valid_accuracy"] = last.Accuracy;
+        }
+        var training = new Dictionary<string, string>
+        {
+            ["stage"] = how, ["epochs"] = epochs.Count.ToString(), ["bptt"] = options.Bptt.ToString(),
+            ["batch_size"] = options.BatchSize.ToString(), ["schedule"] = options.Schedule.ToString(),
+            ["learning_rate"] = options.LearningRate.ToString("R"), ["seed"] = options.Seed.ToString(),
+        };
+        if (pretrained != null) training["pretrained_from"] = Path.GetFullPath(pretrained);
+        model.Module.eval();
+        LanguageModelFolder.Save(options.OutputDirectory, model, vocabulary, new LanguageModelManifest
+        {
+            Backwards = backwards,
+            TokenizerVersion = UlmfitTokenizer.Default.Version,
+            Metrics = metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
+            Training = training,
+        });
+    }
+
+    static long ParameterCount(AwdLstmLanguageModel model) => model.parameters().Sum(p => p.numel());
+
+    sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

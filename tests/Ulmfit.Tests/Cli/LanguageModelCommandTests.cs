@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Ulmfit.Cli;
+using Ulmfit.Cli.Infrastructure;
+
+namespace Ulmfit.Tests.Cli;
+
+[Collection(Training.TorchRandomCollection.Name)]
+public class LanguageModelCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("ulmfit-lm-cli-").FullName;
+
+    static string Sample(string file) => Path.Combine(RepositoryPaths.Samples, "support-tickets", file);
+
+    static readonly string[] TinyModel = ["--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2", "--threads", "2"];
+
+    [Fact]
+    public void Pretrain_then_finetune_writes_models_and_summaries_and_perplexity_falls()
+    {
+        // Given a tiny LM pretrained on the unlabelled sample text
+        string lm = Path.Combine(_dir, "lm"), json = Path.Combine(_dir, "pretrain.json");
+        var console = new CapturedConsole();
+        int code = CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "3", "--lr", "3e-2", "--schedule", "one-cycle", "--json", json, .. TinyModel], console);
+        Assert.True(code == 0, string.Join("\n", console.Errors));
+        using var pretrain = JsonDocument.Parse(File.ReadAllText(json));
+        foreach (string key in new[] { "valid_loss", "valid_perplexity", "valid_accuracy", "tokens_per_s", "epochs" })
+            Assert.True(pretrain.RootElement.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number, $"missing numeric {key}");
+        var epochs = pretrain.RootElement.GetProperty("epoch_results").EnumerateArray().Select(e => e.GetProperty("valid_perplexity").GetDouble()).ToArray();
+        Assert.Equal(3, epochs.Length);
+        Assert.True(epochs[^1] < epochs[0], $"validation perplexity should fall: {string.Join(", ", epochs)}");
+        Assert.True(File.Exists(Path.Combine(lm, "manifest.json")));
+
+        // When it is fine-tuned on the labelled sample text
+        string tuned = Path.Combine(_dir, "tuned"), json2 = Path.Combine(_dir, "finetune.json");
+        code = CliApp.Run(["finetune-lm", "--lm", lm, "--input", Sample("train.csv"), "--out", tuned, "--epochs", "2", "--json", json2, "--lr", "1e-2", "--schedule", "one-cycle",
+            "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], console);
+        Assert.True(code == 0, string.Join("\n", console.Errors));
+
+        // Then the vocabulary was transferred and validation perplexity fell over the fine-tuning epochs
+        using var finetune = JsonDocument.Parse(File.ReadAllText(json2));
+        Assert.True(finetune.RootElement.GetProperty("vocab_kept").GetInt32() > 9);
+        var tunedPerplexity = finetune.RootElement.GetProperty("epoch_results").EnumerateArray().Select(e => e.GetProperty("valid_perplexity").GetDouble()).ToArray();
+        Assert.Equal(3, tunedPerplexity.Length); // one frozen epoch, then two with every group
+        Assert.True(tunedPerplexity[^1] < tunedPerplexity[0], string.Join(", ", tunedPerplexity));
+    }
+
+    [Fact]
+    public void Pretrain_into_a_folder_with_a_run_needs_resume_and_resuming_a_finished_run_returns_its_results()
+    {
+        string lm = Path.Combine(_dir, "lm");
+        string[] args = ["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "1", .. TinyModel];
+        Assert.Equal(0, CliApp.Run(args, new CapturedConsole()));
+
+        var again = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(args, again));
+        Assert.Contains("--resume", Assert.Single(again.Errors));
+
+        var resumed = new CapturedConsole();
+        Assert.Equal(0, CliApp.Run([.. args, "--resume"], resumed));
+        Assert.Contains(resumed.Infos, line => line.StartsWith("epoch 1:"));
+    }
+
+    [Fact]
+    public void Generate_continues_the_prompt_and_lr_find_writes_a_plot_and_a_suggestion()
+    {
+        string lm = Path.Combine(_dir, "lm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "1", .. TinyModel], new CapturedConsole()));
+
+        var generated = new CapturedConsole();
+        Assert.Equal(0, CliApp.Run(["generate", "--lm", lm, "--prompt", "My order", "--words", "12", "--seed", "3"], generated));
+        string text = Assert.Single(generated.Results);
+        Assert.StartsWith("My order", text);
+        Assert.True(text.Length > "My order".Length + 5, text);
+        var again = new CapturedConsole();
+        CliApp.Run(["generate", "--lm", lm, "--prompt", "My order", "--words", "12", "--seed", "3"], again);
+        Assert.Equal(text, Assert.Single(again.Results)); // same seed, same text
+
+        string outDir = Path.Combine(_dir, "lr"), json = Path.Combine(_dir, "lr.json");
+        var console = new CapturedConsole();
+        Assert.True(CliApp.Run(["lr-find", "--lm", lm, "--input", Sample("train.csv"), "--out", outDir, "--steps", "30",
+            "--bptt", "12", "--batch-size", "8", "--json", json], console) == 0, string.Join("\n", console.Errors));
+        byte[] png = File.ReadAllBytes(Path.Combine(outDir, "lr-find.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        using var summary = JsonDocument.Parse(File.ReadAllText(json));
+        double lr = summary.RootElement.GetProperty("suggested_lr").GetDouble();
+        Assert.InRange(lr, 1e-7, 10);
+    }
+
+    [Fact]
+    public void Unavailable_architecture_is_refused_with_one_line()
+    {
+        var console = new CapturedConsole();
+        int code = CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", Path.Combine(_dir, "x"), "--arch", "transformer"], console);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("--arch", Assert.Single(console.Errors));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

@@ -1,0 +1,44 @@
+using TorchSharp;
+using Ulmfit.Engine;
+using Ulmfit.Modeling;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Tests.Modeling;
+
+/// <summary>Tensor.TotalCount is process-wide, so this class runs alone (after the parallel ones).</summary>
+[CollectionDefinition(nameof(TensorLifetimeTests), DisableParallelization = true)]
+public sealed class TensorLifetimeCollection;
+
+[Collection(nameof(TensorLifetimeTests))]
+public class TensorLifetimeTests
+{
+    public TensorLifetimeTests() => TorchRuntime.Initialise(2);
+
+    static void TrainingStep(AwdLstmLanguageModel model)
+    {
+        using var scope = NewDisposeScope();
+        var stream = randint(0, model.VocabSize, [4, 9], dtype: ScalarType.Int64);
+        var output = model.Forward(stream.narrow(1, 0, 8));
+        var loss = nn.functional.cross_entropy(output.Logits.reshape(-1, model.VocabSize), stream.narrow(1, 1, 8).reshape(-1))
+                   + ActivationRegularization.Ar(output.LastLayerDropped) + ActivationRegularization.Tar(output.LastLayerRaw);
+        loss.backward();
+        model.zero_grad();
+    }
+
+    [Fact]
+    public void Live_tensor_count_stays_flat_over_200_training_steps()
+    {
+        using var model = new AwdLstmLanguageModel(AwdLstmEncoderTests.Tiny());
+        model.train();
+        for (int i = 0; i < 10; i++) TrainingStep(model);
+        long scopedAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long totalAfterWarmup = torch.Tensor.TotalCount;
+
+        for (int i = 0; i < 190; i++) TrainingStep(model);
+
+        Assert.Equal(scopedAfterWarmup, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.True(torch.Tensor.TotalCount <= totalAfterWarmup,
+            $"{torch.Tensor.TotalCount - totalAfterWarmup} tensors leaked in 190 steps (carried state or workspaces)");
+        Assert.All(model.Encoder.Layers, l => Assert.Equal(1, l.WorkspaceCount));
+    }
+}
