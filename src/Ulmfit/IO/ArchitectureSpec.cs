@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using Ulmfit.Modeling;
 
 namespace Ulmfit.IO;
 
@@ -35,8 +37,43 @@ public sealed record ArchitectureSpec
     /// <summary>Multiplier applied to every dropout probability.</summary>
     public required double DropMult { get; init; }
 
+    /// <summary>Whether the network reads text right to left (ULMFiT's backwards LM, ensembled with the forward one).</summary>
+    [JsonRequired]
+    public bool Backwards { get; init; }
+
     /// <summary>The classification head; present exactly when the package is a classifier.</summary>
     public ClassifierHeadSpec? Head { get; init; }
+
+    /// <summary>The spec of an engine configuration.</summary>
+    public static ArchitectureSpec From(AwdLstmConfig config, bool backwards = false, ClassifierHeadSpec? head = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        AwdLstmDropouts d = config.Dropouts;
+        return new ArchitectureSpec
+        {
+            VocabSize = config.VocabSize,
+            EmbeddingSize = config.EmbeddingSize,
+            HiddenSize = config.HiddenSize,
+            Layers = config.Layers,
+            PadId = config.PadId,
+            Dropouts = new DropoutSpec(d.Embedding, d.Input, d.Hidden, d.Weight, d.Output),
+            DropMult = config.DropMult,
+            Backwards = backwards,
+            Head = head,
+        };
+    }
+
+    /// <summary>The engine configuration to build the network with (the stored dropouts, or <paramref name="dropouts"/>
+    /// and <paramref name="dropMult"/> when the next stage trains with others, as fine-tuning a classifier does).</summary>
+    public AwdLstmConfig ToConfig(AwdLstmDropouts? dropouts = null, double? dropMult = null) => new(VocabSize)
+    {
+        EmbeddingSize = EmbeddingSize,
+        HiddenSize = HiddenSize,
+        Layers = Layers,
+        PadId = PadId,
+        Dropouts = dropouts ?? new AwdLstmDropouts(Dropouts.Embedding, Dropouts.Input, Dropouts.Hidden, Dropouts.Weight, Dropouts.Output),
+        DropMult = dropMult ?? DropMult,
+    };
 
     /// <summary>Input width of LSTM layer <paramref name="layer"/>.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? EmbeddingSize : HiddenSize;

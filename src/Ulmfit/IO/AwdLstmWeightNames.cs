@@ -1,9 +1,10 @@
+using Ulmfit.Modeling;
+
 namespace Ulmfit.IO;
 
 /// <summary>
-/// The state-dict keys and shapes of our AWD-LSTM as stored in packages (the field names of
-/// <c>Ulmfit.Modeling.AwdLstmLanguageModel</c>; renaming a field there breaks every saved model, so both sides are
-/// pinned by tests). V = vocabulary, E = embedding size, H = hidden size, H_l = layer l's hidden size (E for the last
+/// The state-dict keys and shapes of our AWD-LSTM as stored in packages: exactly <see cref="AwdLstmLanguageModel"/>'s
+/// <c>state_dict()</c> (its field names; renaming a field there breaks every saved model, so a test pins both sides). V = vocabulary, E = embedding size, H = hidden size, H_l = layer l's hidden size (E for the last
 /// layer, H otherwise), I_l = its input size (E for layer 0, H otherwise); gates i, f, g, o stacked along dimension 0.
 /// <code>
 /// encoder.embedding.weight          (V, E)    the tied matrix: also the decoder's weight, stored once
@@ -18,10 +19,10 @@ namespace Ulmfit.IO;
 public static class AwdLstmWeightNames
 {
     /// <summary>The (tied) embedding matrix.</summary>
-    public const string Embedding = "encoder.embedding.weight";
+    public const string Embedding = AwdLstmLanguageModel.EmbeddingKey;
 
     /// <summary>The decoder's per-token bias.</summary>
-    public const string DecoderBias = "decoder.bias";
+    public const string DecoderBias = AwdLstmLanguageModel.DecoderBiasKey;
 
     /// <summary>Prefix of the classifier head's weights.</summary>
     public const string HeadPrefix = "head.";

@@ -23,8 +23,20 @@ internal static partial class ModelManifestJson
         ReadCommentHandling = JsonCommentHandling.Disallow,
         MaxDepth = 16,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+        // Optional sections (labels, architecture.head) are left out rather than written as null.
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false), new UtcTimeConverter() },
     };
+
+    /// <summary>Times as ISO 8601 with a <c>Z</c> (<c>2025-01-31T12:00:00Z</c>); any ISO 8601 offset is read, and
+    /// validation then insists on UTC.</summary>
+    sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDateTimeOffset();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     public static string KindName(ModelKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());
 
@@ -42,6 +54,7 @@ internal static partial class ModelManifestJson
     public static ModelManifest Parse(ReadOnlySpan<byte> json, string source)
     {
         if (json.Length > MaxBytes) throw new ModelFileException(source, $"manifest is {json.Length} bytes, more than the {MaxBytes}-byte limit");
+        if (JsonErrors.FirstInvalidUtf8(json) is var bad and >= 0) throw new ModelFileException(source, bad, "manifest is not valid UTF-8");
         CheckFormatVersion(json, source);
         ModelManifest? manifest;
         try

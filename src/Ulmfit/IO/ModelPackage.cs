@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Ulmfit.Data;
 using static TorchSharp.torch;
 
@@ -93,7 +92,7 @@ public sealed class ModelPackage : IDisposable
             ["ulmfit_format_version"] = ModelManifest.CurrentFormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         SafetensorsWriter.Write(weightsPath, weights, metadata);
-        ModelManifest final = draft with { Weights = new WeightsRecord(WeightsRecord.DefaultFile, new FileInfo(weightsPath).Length, weights.Count, Sha256Of(weightsPath)) };
+        ModelManifest final = draft with { Weights = new WeightsRecord(WeightsRecord.DefaultFile, new FileInfo(weightsPath).Length, weights.Count, BoundedFile.Sha256(weightsPath)) };
         AtomicFile.Write(manifestPath, stream => stream.Write(final.ToJson()));
         return final;
     }
@@ -131,7 +130,7 @@ public sealed class ModelPackage : IDisposable
         string manifestPath = Path.Combine(path, ModelManifest.FileName);
         if (!File.Exists(manifestPath))
             throw new ModelFileException(path, $"no {ModelManifest.FileName}: not a model package (or its save was interrupted)");
-        return ModelManifest.Parse(ReadCapped(manifestPath, ModelManifestJson.MaxBytes), manifestPath);
+        return ModelManifest.Parse(BoundedFile.ReadAll(manifestPath, ModelManifestJson.MaxBytes), manifestPath);
     }
 
     static ModelPackage LoadArchive(string archivePath, SafetensorsLimits? limits)
@@ -161,7 +160,9 @@ public sealed class ModelPackage : IDisposable
     {
         string path = Path.Combine(folder, manifest.Vocabulary!.File);
         if (!File.Exists(path)) throw new ModelFileException(path, "the package's vocabulary file is missing");
-        if (new FileInfo(path).Length > MaxVocabularyBytes) throw new ModelFileException(path, $"vocabulary file is larger than {MaxVocabularyBytes} bytes");
+        // Checked here because the vocabulary reader's JSON parser only notices bad UTF-8 when it reads that string.
+        if (JsonErrors.FirstInvalidUtf8(BoundedFile.ReadAll(path, MaxVocabularyBytes)) is var bad and >= 0)
+            throw new ModelFileException(path, bad, "vocabulary file is not valid UTF-8");
         Vocabulary vocabulary;
         try
         {
@@ -170,6 +171,12 @@ public sealed class ModelPackage : IDisposable
         catch (InvalidInputException e)
         {
             throw new ModelFileException(path, e.Problem, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Vocabulary.Load reads fields with JsonElement accessors, which throw this for a value of the wrong JSON
+            // type (a string where a number belongs): still a malformed file, not a bug of the caller.
+            throw new ModelFileException(path, $"vocabulary file is malformed: {e.Message}", e);
         }
         if (vocabulary.Count != manifest.Vocabulary.Size)
             throw new ModelFileException(path, $"vocabulary has {vocabulary.Count} entries but the manifest says {manifest.Vocabulary.Size}");
@@ -183,29 +190,7 @@ public sealed class ModelPackage : IDisposable
         if (!File.Exists(path)) throw new ModelFileException(path, "the package's weights file is missing");
         long length = new FileInfo(path).Length;
         if (length != record.Bytes) throw new ModelFileException(path, $"weights file is {length} bytes but the manifest says {record.Bytes} (truncated or replaced)");
-        if (Sha256Of(path) != record.Sha256) throw new ModelFileException(path, "weights file does not match the manifest's sha256 (corrupt, or from another package)");
-    }
-
-    internal static string Sha256Of(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    internal static byte[] ReadCapped(string path, long maxBytes)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            if (stream.Length > maxBytes) throw new ModelFileException(path, $"{stream.Length} bytes is more than the {maxBytes}-byte limit for this file");
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return bytes;
-        }
-        catch (Exception e) when (e is IOException and not ModelFileException or UnauthorizedAccessException)
-        {
-            throw new ModelFileException(path, $"cannot read: {e.Message}", e);
-        }
+        if (BoundedFile.Sha256(path) != record.Sha256) throw new ModelFileException(path, "weights file does not match the manifest's sha256 (corrupt, or from another package)");
     }
 
     /// <inheritdoc />

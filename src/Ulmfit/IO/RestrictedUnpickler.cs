@@ -46,7 +46,7 @@ public sealed class RestrictedUnpickler
     public static IReadOnlyList<string> LoadStringList(string path, PickleLimits? limits = null)
     {
         limits ??= PickleLimits.Default;
-        byte[] bytes = ModelPackage.ReadCapped(path, limits.MaxPickleBytes);
+        byte[] bytes = BoundedFile.ReadAll(path, limits.MaxPickleBytes);
         object? value = Load(bytes, path, allowOrderedDict: false, limits);
         if (value is not PickleList list) throw new ModelFileException(path, $"expected a pickled list of strings, found a {PickleTypeNames.Of(value)}");
         var strings = new string[list.Values.Count];

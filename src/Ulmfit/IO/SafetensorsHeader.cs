@@ -65,6 +65,8 @@ public sealed class SafetensorsHeader
         limits ??= SafetensorsLimits.Default;
         if (json.Length == 0 || json[0] != (byte)'{')
             throw new ModelFileException(source, 8, "safetensors header must be a JSON object starting with '{'");
+        if (JsonErrors.FirstInvalidUtf8(json) is var bad and >= 0)
+            throw new ModelFileException(source, 8 + bad, "safetensors header is not valid UTF-8");
         JsonDocument document;
         try
         {

@@ -113,8 +113,9 @@ public sealed class SafetensorsReader : IDisposable
     Tensor Read(SafetensorsTensorInfo info, bool rejectNonFinite)
     {
         // The header guarantees ByteLength == product(shape) × element size ≤ MaxTensorBytes ≤ int.MaxValue and that
-        // the range lies inside the file, so this allocation is what the file really holds.
-        Tensor tensor = empty(info.ShapeArray(), info.DType.ToScalarType());
+        // the range lies inside the file, so this allocation is what the file really holds. Detached from any dispose
+        // scope of the caller: loaded weights live until their owner disposes them.
+        Tensor tensor = empty(info.ShapeArray(), info.DType.ToScalarType()).DetachFromDisposeScope();
         try
         {
             long at = Header.DataStart + info.Begin;

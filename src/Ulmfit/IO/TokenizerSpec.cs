@@ -29,6 +29,7 @@ public sealed record TokenizerSpec
     }
 
     /// <summary>Whether this library's tokenizer implements the rules the package was made with.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool MatchesThisLibrary => RulesVersion == UlmfitTokenizer.RulesVersion;
 
     /// <summary>The tokenizer options to use with this model.</summary>

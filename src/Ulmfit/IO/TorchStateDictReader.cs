@@ -86,7 +86,9 @@ public static class TorchStateDictReader
             object? root;
             using (var pickleStream = new MemoryStream(pickle, writable: false))
                 root = new RestrictedUnpickler(pickleStream, $"{source}!{pickles[0].FullName}", resolver, limits).Load();
-            foreach (TorchStorage storage in resolver.Storages.Values)
+            TorchStateDict result = Collect(root, source, "zip");
+            // Only the state dict's storages are read: a wrapped save's optimizer state can be twice the model's size.
+            foreach (TorchStorage storage in UsedStorages(result))
             {
                 string name = prefix + "data/" + storage.Key;
                 ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new ModelFileException(source, $"zip has no entry '{name}' for storage '{storage.Key}'");
@@ -94,7 +96,7 @@ public static class TorchStateDictReader
                     throw new ModelFileException(source, $"storage '{storage.Key}' should be {storage.ByteLength} bytes ({storage.ElementCount} × {storage.DType.Name()}) but its entry holds {entry.Length}");
                 storage.Data = ReadEntry(entry, $"{source}!{name}", storage.ByteLength);
             }
-            return Collect(root, source, "zip");
+            return result;
         }
     }
 
@@ -138,6 +140,8 @@ public static class TorchStateDictReader
         if (Next(stream, source, limits, null) is not PickleList keys)
             throw new ModelFileException(source, at, "the storage key list is missing or not a list");
 
+        TorchStateDict result = Collect(root, source, "legacy");
+        HashSet<TorchStorage> used = UsedStorages(result);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         Span<byte> count = stackalloc byte[8];
         foreach (object? item in keys.Values)
@@ -153,6 +157,11 @@ public static class TorchStateDictReader
                 throw new ModelFileException(source, at, $"storage '{key}' holds {elements} elements but its tensors were saved with {storage.ElementCount}");
             if (stream.Length - stream.Position < storage.ByteLength)
                 throw new ModelFileException(source, at, $"file ends inside storage '{key}' ({storage.ByteLength} bytes needed, {stream.Length - stream.Position} left): truncated");
+            if (!used.Contains(storage))
+            {
+                stream.Seek(storage.ByteLength, SeekOrigin.Current); // optimizer state: checked, not read
+                continue;
+            }
             var data = new byte[storage.ByteLength];
             stream.ReadExactly(data);
             storage.Data = data;
@@ -161,8 +170,10 @@ public static class TorchStateDictReader
         if (unlisted is not null) throw new ModelFileException(source, $"storage '{unlisted}' is used by a tensor but its data is not in the file");
         if (stream.Position != stream.Length)
             throw new ModelFileException(source, stream.Position, $"{stream.Length - stream.Position} unexpected bytes after the last storage");
-        return Collect(root, source, "legacy");
+        return result;
     }
+
+    static HashSet<TorchStorage> UsedStorages(TorchStateDict stateDict) => [.. stateDict.Tensors.Values.Select(t => t.Storage)];
 
     static object? Next(Stream stream, string source, PickleLimits limits, IPickleResolver? resolver) =>
         new RestrictedUnpickler(stream, source, resolver ?? DataOnlyResolver.NoGlobals, limits).Load();

@@ -123,7 +123,8 @@ public sealed class TorchTensorRecord
         _ => throw new InvalidOperationException($"{DType.Name()} is not floating point."),
     };
 
-    /// <summary>A new contiguous float32 engine tensor with these values; the caller owns it.</summary>
+    /// <summary>A new contiguous float32 engine tensor with these values; the caller owns it (it belongs to no dispose
+    /// scope).</summary>
     public Tensor ToTensor()
     {
         long[] shape = [.. Shape];
@@ -131,11 +132,11 @@ public sealed class TorchTensorRecord
         if (DType == SafetensorsDType.F32 && IsContiguous && BitConverter.IsLittleEndian)
         {
             // Straight from the storage bytes into the tensor's memory: no intermediate float array.
-            Tensor result = empty(shape, ScalarType.Float32);
+            Tensor result = empty(shape, ScalarType.Float32).DetachFromDisposeScope();
             if (ElementCount > 0)
                 data.AsSpan(checked((int)(StorageOffset * 4)), checked((int)(ElementCount * 4))).CopyTo(result.bytes);
             return result;
         }
-        return tensor(ToFloatArray(), shape);
+        return tensor(ToFloatArray(), shape).DetachFromDisposeScope();
     }
 }

@@ -85,7 +85,12 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Equal(2, (int)json["training"]!["epochs"]!);
         Assert.Equal(2.5, (double)json["metrics"]!["valid_loss"]!);
         Assert.Equal(ModelManifest.ThisLibraryVersion, (string)json["library_version"]!);
-        Assert.False(json.ContainsKey("labels") && json["labels"] is not null);
+        Assert.EndsWith("Z", (string)json["created_utc"]!);
+        // Optional sections are omitted, computed properties never written.
+        Assert.False(json.ContainsKey("labels"));
+        Assert.False(json["architecture"]!.AsObject().ContainsKey("head"));
+        Assert.Equal(8, json["tokenizer"]!["options"]!.AsObject().Count);
+        Assert.Equal(["options", "rules_version"], json["tokenizer"]!.AsObject().Select(kv => kv.Key).Order());
 
         ModelManifest read = ModelPackage.ReadManifest(folder);
         Assert.Equal(read.ToJson(), ModelManifest.Parse(read.ToJson(), "again").ToJson());
@@ -149,6 +154,33 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains("no such model package", Assert.Throws<ModelFileException>(() => ModelPackage.Load(_temp.PathOf("nothing"))).Message);
     }
 
+    [Theory]
+    [InlineData("\"size\": 16", "\"size\": \"16\"", "malformed")]
+    [InlineData("\"tokens\": [", "\"tokens\": 5, \"x\": [", "tokens")]
+    public void A_malformed_vocabulary_file_is_a_model_file_error(string from, string to, string expected)
+    {
+        string folder = SavedPackage();
+        string path = Path.Combine(folder, "vocab.json");
+        string text = File.ReadAllText(path);
+        Assert.Contains(from, text);
+        File.WriteAllText(path, text.Replace(from, to));
+        Assert.Contains(expected, Assert.Throws<ModelFileException>(() => ModelPackage.Load(folder)).Message);
+    }
+
+    [Fact]
+    public void A_vocabulary_file_with_invalid_utf8_is_refused_at_the_bad_byte()
+    {
+        string folder = SavedPackage();
+        string path = Path.Combine(folder, "vocab.json");
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf("\"w3\""u8) + 2;
+        bytes[at] = 0xc3; // a lead byte followed by '"': not UTF-8
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ModelFileException>(() => ModelPackage.Load(folder));
+        Assert.Contains("not valid UTF-8", e.Message);
+        Assert.Equal(at, e.Offset);
+    }
+
     [Fact]
     public void Weights_that_do_not_fit_the_architecture_are_listed_on_load()
     {
@@ -161,7 +193,7 @@ public sealed class ModelPackageTests : IDisposable
         SafetensorsWriter.Write(weights, bad);
         string path = Path.Combine(folder, "model.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        json["weights"]!["sha256"] = ModelPackage.Sha256Of(weights);
+        json["weights"]!["sha256"] = BoundedFile.Sha256(weights);
         json["weights"]!["bytes"] = new FileInfo(weights).Length;
         File.WriteAllText(path, json.ToJsonString());
 
@@ -194,6 +226,20 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Contains("unexpected keys: extra.weight", message);
         Assert.Contains("decoder.bias is [20] in the file, [16] in the model", message);
         Assert.Contains("encoder.embedding.weight is [20, 6] in the file, [16, 6] in the model", message);
+    }
+
+    [Fact]
+    public void Loaded_weights_outlive_the_callers_dispose_scope()
+    {
+        string folder = SavedPackage();
+        ModelPackage package;
+        using (NewDisposeScope()) package = ModelPackage.Load(folder);
+        using (package)
+        {
+            Assert.All(package.Weights.Values, t => Assert.False(t.IsInvalid));
+            Assert.Equal(16 * 6, TestTensors.Values(package.Weights[AwdLstmWeightNames.Embedding]).Length);
+        }
+        Assert.Throws<ObjectDisposedException>(() => package.Weights);
     }
 
     [Fact]
