@@ -8,6 +8,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> Create(CommonOptions common, IConsoleOutput output)
     {
+        yield return DemoCommand.Create(common, output);
         yield return TokenizeCommand.Create(common, output);
         yield return PretrainCommand.Create(common, output);
         yield return FineTuneLmCommand.Create(common, output);
