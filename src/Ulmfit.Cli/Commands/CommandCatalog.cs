@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return FineTuneLmCommand.Create(common, output);
         yield return LrFindCommand.Create(common, output);
         yield return GenerateCommand.Create(common, output);
+        yield return ImportFastaiCommand.Create(common, output);
         yield return BenchCommand.Create(common, output);
     }
 }

@@ -49,7 +49,7 @@ internal static class DemoCommand
             var (model, vocabulary, manifest) = LanguageModelFolder.Load(tuned.ModelDirectory, AwdLstmDropouts.None);
             using (model)
             {
-                string sample = TextGenerator.Generate(model, vocabulary, manifest.Backwards, "Hi, my order",
+                string sample = TextGenerator.Generate(model, vocabulary, manifest.Architecture.Backwards, "Hi, my order",
                     new GenerationOptions { Tokens = 25, Seed = context.Seed });
                 output.Result($"sample from the fine-tuned LM: {sample}");
                 summary["generated"] = sample;

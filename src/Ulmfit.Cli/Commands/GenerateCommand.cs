@@ -24,7 +24,7 @@ internal static class GenerateCommand
             using (model)
             {
                 var options = new GenerationOptions { Tokens = parse.GetValue(words), Temperature = parse.GetValue(temperature), Seed = context.Seed };
-                string text = TextGenerator.Generate(model, vocabulary, manifest.Backwards, parse.GetValue(prompt)!, options);
+                string text = TextGenerator.Generate(model, vocabulary, manifest.Architecture.Backwards, parse.GetValue(prompt)!, options);
                 output.Result(text);
                 return Task.FromResult(new CommandSummary { ["text"] = text, ["tokens"] = options.Tokens, ["temperature"] = options.Temperature });
             }

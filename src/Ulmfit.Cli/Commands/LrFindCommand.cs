@@ -45,7 +45,7 @@ internal static class LrFindCommand
                 }, UlmfitTokenizer.Default, token);
                 var training = new LanguageModelTrainerOptions
                 {
-                    Batching = new LanguageModelBatcherOptions { BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), Backwards = manifest.Backwards, Seed = (ulong)context.Seed },
+                    Batching = new LanguageModelBatcherOptions { BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), Backwards = manifest.Architecture.Backwards, Seed = (ulong)context.Seed },
                     TorchSeed = context.Seed,
                 };
                 var sweep = new LearningRateSweep { Steps = parse.GetValue(steps), StartLearningRate = parse.GetValue(start), EndLearningRate = parse.GetValue(end) };

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Ulmfit.Data;
+using Ulmfit.IO;
 using Ulmfit.Modeling;
 using Ulmfit.Text;
 using Ulmfit.Training;
@@ -79,7 +81,7 @@ public static class LanguageModelPipeline
         stages["tokenize"] = clock.Elapsed.TotalSeconds;
 
         manual_seed((long)options.Seed);
-        var config = manifest.Config(AwdLstmDropouts.LanguageModel, options.DropMult) with { VocabSize = corpus.Vocabulary.Count };
+        var config = manifest.Architecture.ToConfig(AwdLstmDropouts.LanguageModel, options.DropMult) with { VocabSize = corpus.Vocabulary.Count };
         using var model = new AwdLstmLanguageModel(config);
         VocabularyTransferReport transfer;
         using (pretrained)
@@ -91,19 +93,19 @@ public static class LanguageModelPipeline
         if (options.FrozenEpochs > 0)
         {
             var stageClock = Stopwatch.StartNew();
-            var frozen = Trainer(options, model, corpus, "finetune-frozen", options.FrozenLearningRate, options.FrozenEpochs, trainableGroups: 1, manifest.Backwards, logger);
+            var frozen = Trainer(options, model, corpus, "finetune-frozen", options.FrozenLearningRate, options.FrozenEpochs, trainableGroups: 1, manifest.Architecture.Backwards, logger);
             var r = await Run(frozen, options, "finetune-frozen", progress, cancellationToken, resumeIfPresent: true);
             epochs.AddRange(r.Epochs);
             tokensPerSecond = r.TokensPerSecond;
             stages["finetune_frozen"] = stageClock.Elapsed.TotalSeconds;
         }
         var allClock = Stopwatch.StartNew();
-        var all = Trainer(options, model, corpus, "finetune-all", options.LearningRate, options.Epochs, trainableGroups: null, manifest.Backwards, logger);
+        var all = Trainer(options, model, corpus, "finetune-all", options.LearningRate, options.Epochs, trainableGroups: null, manifest.Architecture.Backwards, logger);
         var result = await Run(all, options, "finetune-all", progress, cancellationToken, resumeIfPresent: options.FrozenEpochs > 0 && options.Resume);
         epochs.AddRange(result.Epochs);
         stages["finetune_all"] = allClock.Elapsed.TotalSeconds;
 
-        Save(options, model, corpus.Vocabulary, manifest.Backwards, epochs, "finetune", options.PretrainedModel);
+        Save(options, model, corpus.Vocabulary, manifest.Architecture.Backwards, epochs, "finetune", options.PretrainedModel);
         return new LanguageModelRunResult(options.OutputDirectory, epochs, result.TokensPerSecond > 0 ? result.TokensPerSecond : tokensPerSecond,
             clock.Elapsed, corpus.Vocabulary.Count, corpus.Training.TokenCount, ParameterCount(model), stages, transfer);
     }
@@ -185,21 +187,16 @@ public static class LanguageModelPipeline
             metrics["valid_perplexity"] = last.Perplexity;
             metrics["valid_accuracy"] = last.Accuracy;
         }
-        var training = new Dictionary<string, string>
+        var training = new Dictionary<string, JsonElement>
         {
-            ["stage"] = how, ["epochs"] = epochs.Count.ToString(), ["bptt"] = options.Bptt.ToString(),
-            ["batch_size"] = options.BatchSize.ToString(), ["schedule"] = options.Schedule.ToString(),
-            ["learning_rate"] = options.LearningRate.ToString("R"), ["seed"] = options.Seed.ToString(),
+            ["stage"] = ModelManifest.Option(how), ["epochs"] = ModelManifest.Option(epochs.Count), ["bptt"] = ModelManifest.Option(options.Bptt),
+            ["batch_size"] = ModelManifest.Option(options.BatchSize), ["schedule"] = ModelManifest.Option(options.Schedule.ToString()),
+            ["learning_rate"] = ModelManifest.Option(options.LearningRate), ["seed"] = ModelManifest.Option(options.Seed),
+            ["tokenizer_version"] = ModelManifest.Option(UlmfitTokenizer.Default.Version),
         };
-        if (pretrained != null) training["pretrained_from"] = Path.GetFullPath(pretrained);
+        if (pretrained != null) training["pretrained_from"] = ModelManifest.Option(Path.GetFullPath(pretrained));
         model.Module.eval();
-        LanguageModelFolder.Save(options.OutputDirectory, model, vocabulary, new LanguageModelManifest
-        {
-            Backwards = backwards,
-            TokenizerVersion = UlmfitTokenizer.Default.Version,
-            Metrics = metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(),
-            Training = training,
-        });
+        LanguageModelFolder.Save(options.OutputDirectory, model, vocabulary, backwards, metrics, training);
     }
 
     static long ParameterCount(AwdLstmLanguageModel model) => model.parameters().Sum(p => p.numel());

@@ -118,8 +118,8 @@ public sealed record FineTuneOptions : LanguageModelRunOptions
     public override void Validate()
     {
         base.Validate();
-        if (!File.Exists(Path.Combine(PretrainedModel, LanguageModelFolder.ManifestFile)))
-            throw new InvalidInputException(PretrainedModel, null, null, "not a language-model folder (no manifest.json)");
+        if (!LanguageModelFolder.Exists(PretrainedModel))
+            throw new InvalidInputException(PretrainedModel, null, null, "not a model package (no model.json)");
         if (FrozenEpochs < 0) throw new ArgumentException($"frozen epochs must be >= 0 (got {FrozenEpochs})");
     }
 }

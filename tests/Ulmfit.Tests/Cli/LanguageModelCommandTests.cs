@@ -27,7 +27,7 @@ public class LanguageModelCommandTests : IDisposable
         var epochs = pretrain.RootElement.GetProperty("epoch_results").EnumerateArray().Select(e => e.GetProperty("valid_perplexity").GetDouble()).ToArray();
         Assert.Equal(3, epochs.Length);
         Assert.True(epochs[^1] < epochs[0], $"validation perplexity should fall: {string.Join(", ", epochs)}");
-        Assert.True(File.Exists(Path.Combine(lm, "manifest.json")));
+        Assert.True(File.Exists(Path.Combine(lm, "model.json")) && File.Exists(Path.Combine(lm, "weights.safetensors")));
 
         // When it is fine-tuned on the labelled sample text
         string tuned = Path.Combine(_dir, "tuned"), json2 = Path.Combine(_dir, "finetune.json");
