@@ -52,32 +52,44 @@ internal static class VocabularyFile
         }
         using (document)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw Bad(path, "expected a JSON object with 'format_version' and 'tokens'");
-            if (!root.TryGetProperty("format_version", out JsonElement version) || !version.TryGetInt32(out int v))
-                throw Bad(path, "missing 'format_version'; not a vocabulary file");
-            if (v != Vocabulary.FormatVersion)
-                throw Bad(path, $"vocabulary format_version {v} is not supported (this version reads {Vocabulary.FormatVersion})");
-            if (!root.TryGetProperty("tokens", out JsonElement array) || array.ValueKind != JsonValueKind.Array)
-                throw Bad(path, "missing 'tokens' array");
-            var tokens = new string[array.GetArrayLength()];
-            int i = 0;
-            foreach (JsonElement element in array.EnumerateArray())
+            try
             {
-                if (element.ValueKind != JsonValueKind.String) throw Bad(path, $"vocabulary entry {i} is not a string");
-                tokens[i++] = element.GetString()!;
+                return Read(document.RootElement, path);
             }
-            if (root.TryGetProperty("size", out JsonElement size) && (!size.TryGetInt32(out int n) || n != tokens.Length))
-                throw Bad(path, $"'size' is {size} but there are {tokens.Length} tokens");
-            VocabularySettings? builtWith = null;
-            if (root.TryGetProperty("max_size", out JsonElement max) && root.TryGetProperty("min_frequency", out JsonElement min)
-                && max.TryGetInt32(out int maxSize) && min.TryGetInt32(out int minFrequency))
-                builtWith = new VocabularySettings(maxSize, minFrequency);
-            Vocabulary vocabulary = Vocabulary.Create(tokens, builtWith, path);
-            if (root.TryGetProperty("sha256", out JsonElement hash) && hash.GetString() != vocabulary.Hash)
-                throw Bad(path, "the tokens do not match the file's sha256 (edited or corrupt)");
-            return vocabulary;
+            catch (InvalidOperationException e)
+            {
+                // A value of the wrong JSON type (e.g. "size": "16") or a string that is not valid UTF-8.
+                throw Bad(path, $"malformed vocabulary: {e.Message}");
+            }
         }
+    }
+
+    static Vocabulary Read(JsonElement root, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Bad(path, "expected a JSON object with 'format_version' and 'tokens'");
+        if (!root.TryGetProperty("format_version", out JsonElement version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out int v))
+            throw Bad(path, "missing 'format_version'; not a vocabulary file");
+        if (v != Vocabulary.FormatVersion)
+            throw Bad(path, $"vocabulary format_version {v} is not supported (this version reads {Vocabulary.FormatVersion})");
+        if (!root.TryGetProperty("tokens", out JsonElement array) || array.ValueKind != JsonValueKind.Array)
+            throw Bad(path, "missing 'tokens' array");
+        var tokens = new string[array.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement element in array.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.String) throw Bad(path, $"vocabulary entry {i} is not a string");
+            tokens[i++] = element.GetString()!;
+        }
+        if (root.TryGetProperty("size", out JsonElement size) && (!size.TryGetInt32(out int n) || n != tokens.Length))
+            throw Bad(path, $"'size' is {size} but there are {tokens.Length} tokens");
+        VocabularySettings? builtWith = null;
+        if (root.TryGetProperty("max_size", out JsonElement max) && root.TryGetProperty("min_frequency", out JsonElement min)
+            && max.TryGetInt32(out int maxSize) && min.TryGetInt32(out int minFrequency))
+            builtWith = new VocabularySettings(maxSize, minFrequency);
+        Vocabulary vocabulary = Vocabulary.Create(tokens, builtWith, path);
+        if (root.TryGetProperty("sha256", out JsonElement hash) && hash.GetString() != vocabulary.Hash)
+            throw Bad(path, "the tokens do not match the file's sha256 (edited or corrupt)");
+        return vocabulary;
     }
 
     static InvalidInputException Bad(string path, string problem) => new(path, null, null, problem);

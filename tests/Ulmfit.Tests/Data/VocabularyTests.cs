@@ -119,6 +119,9 @@ public class VocabularyTests
         "token 'the' appears twice in the vocabulary (ids 9 and 11)")]
     [InlineData("{\"format_version\": 1, \"size\": 3, \"tokens\": [\"xxunk\",\"xxpad\",\"xxbos\",\"xxeos\",\"xxfld\",\"xxrep\",\"xxwrep\",\"xxup\",\"xxmaj\"]}",
         "'size' is 3 but there are 9 tokens")]
+    [InlineData("{\"format_version\": 1, \"size\": \"9\", \"tokens\": [\"xxunk\",\"xxpad\",\"xxbos\",\"xxeos\",\"xxfld\",\"xxrep\",\"xxwrep\",\"xxup\",\"xxmaj\"]}",
+        "malformed vocabulary")]
+    [InlineData("{\"format_version\": \"1\", \"tokens\": []}", "missing 'format_version'")]
     public void Loading_rejects_files_that_are_not_valid_vocabularies(string json, string problem)
     {
         using var dir = new TempDirectory();
