@@ -112,6 +112,25 @@ public sealed class ClassifierTrainerTests : IDisposable
         Assert.Equal(5, result.Epochs.Count);
     }
 
+    [Theory]
+    [InlineData(StageSchedule.OneCycle, 25.0)]
+    [InlineData(StageSchedule.SlantedTriangular, 32.0)]
+    public async Task Every_stage_starts_its_schedule_afresh_at_its_own_peak_rate(StageSchedule schedule, double startDivisor)
+    {
+        using var classifier = NewClassifier();
+        var reports = new List<ClassifierProgress>();
+        var options = Options([new UnfreezingStage(1, 1, 2e-2), new UnfreezingStage(null, 2, 1e-3)]) with { Schedule = schedule, ValidFraction = 0 };
+
+        await new ClassifierTrainer(classifier, Small, null, options).TrainAsync(new InlineProgress<ClassifierProgress>(reports.Add));
+
+        var firstOfStage = reports.GroupBy(r => r.Stage).Select(g => g.First()).ToArray();
+        Assert.Equal(2e-2 / startDivisor, firstOfStage[0].LearningRate, 1e-12);
+        Assert.Equal(1e-3 / startDivisor, firstOfStage[1].LearningRate, 1e-12);
+        Assert.Equal(2e-2, reports.Where(r => r.Stage == 0).Max(r => r.LearningRate), 1e-3);
+        Assert.Equal(reports.Count, reports[^1].TotalSteps);
+        Assert.Equal(Enumerable.Range(1, reports.Count).Select(i => (long)i), reports.Select(r => r.Step));
+    }
+
     [Fact]
     public async Task Early_stopping_ends_the_run_patience_epochs_after_the_best_and_the_best_checkpoint_is_what_remains()
     {
