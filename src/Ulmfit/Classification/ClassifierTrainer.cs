@@ -179,7 +179,7 @@ public sealed class ClassifierTrainer
 
     (ClassificationDataset Training, ClassificationDataset? Validation) Split(ulong seed)
     {
-        if (_validation is not null) return (_training, _validation);
+        if (_validation is not null) return (_training, _validation.Count > 0 ? _validation : null);
         if (_options.ValidFraction == 0) return (_training, null);
         var split = ValidationSplit.Stratified(_training, _options.ValidFraction, Xoshiro256StarStar.DeriveSeed(seed, 2));
         _logger.LogInformation("Holding out {Validation} of {Total} training documents for validation (stratified)",

@@ -1,5 +1,4 @@
 using Ulmfit.Data;
-using Ulmfit.Engine;
 using Ulmfit.Text;
 
 namespace Ulmfit.Classification;
@@ -28,7 +27,8 @@ public sealed record TextClassifierPredictorOptions
 /// chunks of a batch, and its LSTM layers reuse native workspaces — so the model part of each call runs under a
 /// lock, one batch sequence at a time (libtorch parallelises inside each operator, so little is lost); tokenizing
 /// runs outside the lock, in parallel. Gradient mode is per thread and switched off inside each call. Results do
-/// not depend on how documents are grouped into calls or batches (eval mode; padding is masked exactly).
+/// not depend on how documents are grouped into calls or batches (eval mode; padding is masked exactly). libtorch's
+/// intra-op thread count is process-wide: set it once with <see cref="Ulmfit.Engine.TorchRuntime.Initialise"/>.
 /// </remarks>
 public sealed class TextClassifierPredictor : IDisposable
 {
@@ -37,7 +37,6 @@ public sealed class TextClassifierPredictor : IDisposable
     readonly ITextTokenizer _tokenizer;
     readonly Vocabulary _vocabulary;
     readonly TextClassifierPredictorOptions _options;
-    readonly int _threads;
     bool _disposed;
 
     /// <summary>Wraps <paramref name="classifier"/> (switched to eval mode) with the tokenizer and vocabulary it was
@@ -54,7 +53,6 @@ public sealed class TextClassifierPredictor : IDisposable
         if (vocabulary.Count != classifier.Config.Encoder.VocabSize)
             throw new ArgumentException($"the vocabulary has {vocabulary.Count} entries but the classifier's embedding has {classifier.Config.Encoder.VocabSize} rows.", nameof(vocabulary));
         _classifier.eval();
-        _threads = TorchRuntime.Threads;
     }
 
     /// <summary>Class names, in probability-column order.</summary>
@@ -112,7 +110,6 @@ public sealed class TextClassifierPredictor : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (TorchRuntime.Threads != _threads) TorchRuntime.Initialise(_threads); // the count can be per calling thread
             return ClassifierEvaluator.PredictProbabilities(_classifier, documents, _options.Batching, cancellationToken);
         }
     }

@@ -7,7 +7,7 @@ namespace Ulmfit.Tests.Classification;
 
 public class ClassifierLossTests
 {
-    public ClassifierLossTests() => TorchRuntime.Initialise(1);
+    public ClassifierLossTests() => TorchRuntime.Initialise(2);
 
     static readonly ClassificationDataset TwoDocuments = ClassificationDataset.SingleLabel(new InMemoryTokenDocuments([[5], [6]]), [0, 2], ["a", "b", "c"]);
     static readonly float[][] Logits = [[2, 0, -1], [0.5f, 1, 0]];

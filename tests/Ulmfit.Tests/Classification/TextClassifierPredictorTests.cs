@@ -13,7 +13,7 @@ public class TextClassifierPredictorTests
     static readonly string[] Words = ["cat", "dog", "bird", "fish", "runs", "sleeps", "eats", "the", "a", "quickly", "never", "green"];
     static readonly string[] Classes = ["animal", "action", "other"];
 
-    public TextClassifierPredictorTests() => TorchRuntime.Initialise(1);
+    public TextClassifierPredictorTests() => TorchRuntime.Initialise(2);
 
     /// <summary>Texts of 1 to 25 words (so batches sort them into another order than the input's).</summary>
     static string[] Texts(int count, ulong seed)

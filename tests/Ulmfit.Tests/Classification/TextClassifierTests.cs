@@ -8,11 +8,24 @@ using static Ulmfit.Tests.Classification.TinyClassifiers;
 
 namespace Ulmfit.Tests.Classification;
 
+/// <summary>
+/// These run many small forward passes; alone and on one thread they take a second, in parallel with the rest of the
+/// suite on a busy two-core machine half a minute.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SmallModelCollection
+{
+    public const string Name = "small classifier models";
+}
+
+[Collection(SmallModelCollection.Name)]
 public class TextClassifierTests
 {
     const float Tolerance = 1e-5f;
 
-    public TextClassifierTests() => TorchRuntime.Initialise(2);
+    // Tiny models are bound by per-operator overhead: one thread is fastest. (The count is process-wide, hence the
+    // non-parallel collection.)
+    public TextClassifierTests() => TorchRuntime.Initialise(1);
 
     /// <summary>Reference pooling written independently: one full pass, then per-document slices.</summary>
     static Tensor PoolFromOneFullPass(TextClassifier classifier, IReadOnlyList<int[]> documents)
