@@ -12,6 +12,9 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create(common, output);
         yield return PretrainCommand.Create(common, output);
         yield return FineTuneLmCommand.Create(common, output);
+        yield return FitCommand.Create(common, output);
+        yield return EvaluateCommand.Create(common, output);
+        yield return PredictCommand.Create(common, output);
         yield return LrFindCommand.Create(common, output);
         yield return GenerateCommand.Create(common, output);
         yield return ImportFastaiCommand.Create(common, output);

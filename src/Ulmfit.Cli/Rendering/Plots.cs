@@ -31,6 +31,33 @@ internal static class Plots
         Save(plot, path);
     }
 
+    /// <summary>The confusion matrix as a heat map: rows are true classes, columns predicted ones, counts written in.</summary>
+    public static void ConfusionMatrix(Classification.ClassificationMetrics metrics, string path)
+    {
+        int n = metrics.Classes.Count;
+        var plot = new Plot();
+        var values = new double[n, n];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++) values[r, c] = metrics.ConfusionMatrix[r][c];
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+            {
+                var label = plot.Add.Text(metrics.ConfusionMatrix[r][c].ToString(), c, n - 1 - r);
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontSize = n > 12 ? 8 : 14;
+            }
+        double[] ticks = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(ticks, [.. metrics.Classes]);
+        plot.Axes.Left.SetTicks(ticks, [.. metrics.Classes.Reverse()]);
+        plot.XLabel("predicted");
+        plot.YLabel("true");
+        plot.Title($"Confusion matrix (accuracy {metrics.Accuracy:P1})");
+        plot.Add.ColorBar(heatmap);
+        Save(plot, path, 200 + 60 * n, 150 + 60 * n);
+    }
+
     internal static void Save(Plot plot, string path, int width = 800, int height = 500)
     {
         string temp = path + ".tmp.png";

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Ulmfit.Classification;
+using Ulmfit.Cli.Infrastructure;
+using Ulmfit.Cli.Rendering;
+using Ulmfit.Data;
+using Ulmfit.Pipeline;
+
+namespace Ulmfit.Cli.Commands;
+
+/// <summary>`ulmfit evaluate`: accuracy, error rate, macro-F1, per-class table and confusion matrix (PNG) on labelled data.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(CommonOptions common, IConsoleOutput output)
+    {
+        var model = new Option<string>("--model") { Description = "A classifier package or the folder 'ulmfit fit' wrote.", Required = true };
+        var test = new Option<string>("--test") { Description = "Labelled test documents.", Required = true };
+        var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
+        var inputs = new InputOptions();
+        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot };
+        inputs.AddTo(command);
+        common.AddTo(command);
+
+        CommandRunner.SetBody(command, common, output, (context, token) =>
+        {
+            var parse = context.Parse;
+            string testPath = parse.GetValue(test)!;
+            using var fitted = FittedModel.Load(parse.GetValue(model)!);
+            var documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
+            var clock = Stopwatch.StartNew();
+            var predictions = fitted.Predict(documents, token);
+            double docsPerSecond = documents.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            if (fitted.MultiLabel) throw new OptionException("evaluate does not report multi-label metrics yet; use the fit summary's validation F1");
+
+            var classIndex = fitted.Classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+            var actual = new int[documents.Count];
+            for (int i = 0; i < documents.Count; i++)
+            {
+                string label = documents[i].Label!;
+                if (!classIndex.TryGetValue(label, out actual[i]))
+                    throw new InvalidInputException(testPath, documents[i].Origin.Line, null, $"label '{label}' is not one of the model's classes ({string.Join(", ", fitted.Classes)})");
+            }
+            var metrics = ClassificationMetrics.Compute(actual, [.. predictions.Select(p => p.ClassIndex)], fitted.Classes);
+
+            string? json = parse.GetValue(common.Json)?.FullName;
+            string png = parse.GetValue(plot) ?? Path.Combine(json != null ? Path.GetDirectoryName(json)! : fitted.Members[0], "confusion-matrix.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
+            Plots.ConfusionMatrix(metrics, png);
+
+            output.Info($"{"class",-16} {"precision",9} {"recall",9} {"f1",9} {"support",8}");
+            foreach (var c in metrics.PerClass)
+                output.Info($"{c.Class,-16} {c.Precision,9:F4} {c.Recall,9:F4} {c.F1,9:F4} {c.Support,8}");
+            output.Result($"accuracy {metrics.Accuracy:P2}, error rate {metrics.ErrorRate:P2}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count:N0} documents " +
+                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}); confusion matrix: {png}");
+            return Task.FromResult(new CommandSummary
+            {
+                ["accuracy"] = metrics.Accuracy,
+                ["error_rate"] = metrics.ErrorRate,
+                ["macro_f1"] = metrics.MacroF1,
+                ["per_class"] = metrics.PerClass.ToDictionary(c => c.Class, c => new Dictionary<string, object>
+                    { ["precision"] = c.Precision, ["recall"] = c.Recall, ["f1"] = c.F1, ["support"] = c.Support }),
+                ["confusion_matrix"] = metrics.ConfusionMatrix,
+                ["classes"] = fitted.Classes,
+                ["documents"] = metrics.Count,
+                ["documents_per_s"] = Math.Round(docsPerSecond, 2),
+                ["models"] = fitted.Members.Count,
+                ["confusion_png"] = png,
+            });
+        });
+        return command;
+    }
+}

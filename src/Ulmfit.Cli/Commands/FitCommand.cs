@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Ulmfit.Cli.Infrastructure;
+using Ulmfit.Pipeline;
+
+namespace Ulmfit.Cli.Commands;
+
+/// <summary>`ulmfit fit`: the whole ULMFiT job, LM fine-tuning then the classifier (forward and optionally backward).</summary>
+internal static class FitCommand
+{
+    public static Command Create(CommonOptions common, IConsoleOutput output)
+    {
+        var train = new Option<string>("--train") { Description = "Labelled training documents (CSV with text and label columns).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for the trained model (forward/, backward/, language models).", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Labelled validation documents (default: --valid-pct of --train)." };
+        var validPct = new Option<double>("--valid-pct") { Description = "Share of the training set held out for validation when --valid is absent.", DefaultValueFactory = _ => 0.1 };
+        var unlabeled = new Option<string[]>("--unlabeled") { Description = "More of the task's text without labels (LM fine-tuning only).", AllowMultipleArgumentsPerToken = true };
+        var lm = new Option<string?>("--lm") { Description = "Pretrained forward language model (default: none yet ships, so the classifier trains from scratch)." };
+        var backwardsLm = new Option<string?>("--backwards-lm") { Description = "Pretrained backward language model: also train a backward classifier and ensemble them." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => 2 };
+        var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
+        var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => 2e-2 };
+        var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
+        var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
+        var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
+        var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => 0.5 };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
+        var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency." };
+        var patience = new Option<int?>("--early-stopping") { Description = "Stop after this many epochs without a better validation metric." };
+        var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
+        var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
+        var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
+        var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
+        var inputs = new InputOptions();
+        var command = new Command("fit", "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
+        {
+            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
+            dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
+        };
+        inputs.AddTo(command);
+        common.AddTo(command);
+
+        CommandRunner.SetBody(command, common, output, async (context, token) =>
+        {
+            var parse = context.Parse;
+            var options = new FitOptions
+            {
+                Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),
+                ValidFraction = parse.GetValue(validPct), Unlabeled = parse.GetValue(unlabeled) ?? [],
+                LanguageModel = parse.GetValue(lm), BackwardLanguageModel = parse.GetValue(backwardsLm),
+                Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
+                MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
+                MaxLength = parse.GetValue(maxLen), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
+                BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
+                EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
+                Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
+                Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,
+            };
+            if (options.LanguageModel == null)
+                output.Info("notice: no pretrained language model given (--lm) and none ships yet: the classifier trains from scratch, without ULMFiT's transfer");
+            var result = await ClassifierPipeline.FitAsync(options, Progress(output), cancellationToken: token);
+            return Summarise(result, output);
+        });
+        return command;
+    }
+
+    static IProgress<FitProgress> Progress(IConsoleOutput output)
+    {
+        var lm = LanguageModelCommandOptions.Progress(output);
+        return new InlineProgress<FitProgress>(p =>
+        {
+            if (p.LanguageModel is { } l) lm.Report(l with { Stage = $"{p.Direction} {l.Stage}" });
+            else if (p.Classifier is { } c)
+            {
+                string eta = c.Remaining is { } r ? $"ETA {r:hh\\:mm\\:ss}" : "ETA --";
+                output.Status($"{p.Direction} classifier stage {c.Stage + 1}/{c.StageCount} ({c.TrainableGroups} groups) epoch {c.Epoch + 1}/{c.EpochCount} " +
+                              $"step {c.Step:N0}/{c.TotalSteps:N0}  loss {c.SmoothedLoss:F3}  lr {c.LearningRate:G3}  {c.DocumentsPerSecond:N1} docs/s  {eta}");
+            }
+        });
+    }
+
+    static CommandSummary Summarise(FitResult result, IConsoleOutput output)
+    {
+        foreach (var d in result.Directions)
+        {
+            foreach (var e in d.Training.Epochs)
+                output.Info($"{d.Direction} stage {e.Stage + 1} ({e.TrainableGroups} groups) epoch {e.Epoch + 1}: train loss {e.TrainLoss:F4}" +
+                            (e.ValidAccuracy is double a ? $", valid loss {e.ValidLoss:F4}, accuracy {a:P2}" : "") + $", {e.DocumentsPerSecond:N1} docs/s");
+            output.Info($"{d.Direction} classifier saved to {d.ModelDirectory}");
+        }
+        output.Result(result.ValidAccuracy is double acc
+            ? $"validation accuracy {acc:P2} (error {1 - acc:P2}); model: {result.ModelDirectory}"
+            : $"model: {result.ModelDirectory} (no validation set)");
+        return new CommandSummary
+        {
+            ["valid_accuracy"] = result.ValidAccuracy,
+            ["valid_error"] = result.ValidAccuracy is double a2 ? 1 - a2 : null,
+            ["directions"] = result.Directions.Select(d => new Dictionary<string, object?>
+            {
+                ["direction"] = d.Direction, ["model"] = d.ModelDirectory,
+                ["valid_accuracy"] = d.Training.Validation?.Accuracy, ["valid_macro_f1"] = d.Training.Validation?.MacroF1,
+                ["best_epoch"] = d.Training.BestEpoch, ["epochs"] = d.Training.Epochs.Count,
+                ["train_docs_per_s"] = Math.Round(d.Training.DocumentsPerSecond, 2),
+                ["lm_valid_perplexity"] = d.LanguageModel?.FinalValidation?.Perplexity,
+            }).ToList(),
+            ["stage_seconds"] = result.StageSeconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 2)),
+            ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 2),
+            ["model"] = result.ModelDirectory,
+        };
+    }
+}

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Ulmfit.Classification;
+using Ulmfit.Data;
+using Ulmfit.IO;
+using Ulmfit.Modeling;
+using Ulmfit.Text;
+using Ulmfit.Training;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Pipeline;
+
+/// <summary>Progress of a fit: which direction and stage, and the underlying LM or classifier progress.</summary>
+public sealed record FitProgress(string Direction, string Stage, LanguageModelRunProgress? LanguageModel, ClassifierProgress? Classifier);
+
+/// <summary>One direction's (forward or backward) outcome.</summary>
+/// <param name="Direction">"forward" or "backward".</param>
+/// <param name="ModelDirectory">Where the classifier package was saved.</param>
+/// <param name="Training">The classifier run: epochs, stages, best validation measurement.</param>
+/// <param name="LanguageModel">The LM fine-tuning run, when there was one.</param>
+/// <param name="ValidationLabels">Single-label runs with a validation file: the true class of every validation document.</param>
+public sealed record FitDirectionResult(string Direction, string ModelDirectory, ClassifierTrainingResult Training,
+    LanguageModelRunResult? LanguageModel, int[]? ValidationLabels);
+
+/// <summary>The outcome of <see cref="ClassifierPipeline.FitAsync"/>.</summary>
+/// <param name="ModelDirectory">The folder <c>predict</c> and <c>evaluate</c> take (forward/ and optionally backward/).</param>
+/// <param name="Directions">Forward first.</param>
+/// <param name="ValidAccuracy">Validation accuracy of the forward model, or of the ensemble when there are two.</param>
+/// <param name="StageSeconds">Wall time per stage.</param>
+/// <param name="Elapsed">Wall time of the whole fit.</param>
+public sealed record FitResult(string ModelDirectory, IReadOnlyList<FitDirectionResult> Directions, double? ValidAccuracy,
+    IReadOnlyDictionary<string, double> StageSeconds, TimeSpan Elapsed);
+
+/// <summary>
+/// The whole ULMFiT job from files: fine-tune the pretrained LM on every bit of the task's text (stage 2), then train
+/// the classifier on its encoder with gradual unfreezing, discriminative rates and per-stage schedules (stage 3);
+/// the same again backward when a backward LM is given. Without an LM, the classifier trains from scratch.
+/// </summary>
+public static class ClassifierPipeline
+{
+    public const string ForwardFolder = "forward";
+    public const string BackwardFolder = "backward";
+
+    public static async Task<FitResult> FitAsync(FitOptions options, IProgress<FitProgress>? progress = null, ILogger? logger = null,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var stages = new Dictionary<string, double>();
+        var directions = new List<FitDirectionResult>
+        {
+            await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken),
+        };
+        if (options.BackwardLanguageModel != null)
+            directions.Add(await FitDirection(options, BackwardFolder, options.BackwardLanguageModel, backwards: true, stages, progress, logger, cancellationToken));
+
+        double? accuracy = directions[0].Training.Validation?.Accuracy;
+        if (directions.Count == 2 && directions.All(d => d.Training.Validation != null) && directions[0].ValidationLabels is { } labels)
+        {
+            // Both directions measured the same validation documents in file order: average their probabilities.
+            var averaged = ClassifierEnsemble.Average([.. directions.Select(d => d.Training.Validation!.Probabilities)]);
+            accuracy = EnsembleAccuracy(averaged, labels);
+        }
+        return new FitResult(options.OutputDirectory, directions, accuracy, stages, clock.Elapsed);
+    }
+
+    static double EnsembleAccuracy(float[][] probabilities, int[] labels)
+    {
+        int correct = 0;
+        for (int i = 0; i < probabilities.Length; i++)
+            if (labels[i] == ClassifierEvaluation.ArgMax(probabilities[i])) correct++;
+        return probabilities.Length == 0 ? 0 : (double)correct / probabilities.Length;
+    }
+
+    static async Task<FitDirectionResult> FitDirection(FitOptions o, string direction, string? languageModel, bool backwards,
+        Dictionary<string, double> stages, IProgress<FitProgress>? progress, ILogger? logger, CancellationToken token)
+    {
+        var stageClock = Stopwatch.StartNew();
+        LanguageModelRunResult? tuned = null;
+        string? lmPath = languageModel;
+        if (languageModel != null && o.LanguageModelEpochs > 0)
+        {
+            var inputs = new List<string> { o.Train };
+            if (o.Valid != null) inputs.Add(o.Valid);
+            inputs.AddRange(o.Unlabeled);
+            tuned = await LanguageModelPipeline.FineTuneAsync(new FineTuneOptions
+            {
+                PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
+                Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed,
+                Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
+                Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
+            }, progress == null ? null : new Relay<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
+            lmPath = tuned.ModelDirectory;
+            stages[$"{direction}_finetune_lm"] = stageClock.Elapsed.TotalSeconds;
+            stageClock.Restart();
+        }
+
+        AwdLstmLanguageModel? lm = null;
+        Vocabulary? vocabulary = null;
+        if (lmPath != null) (lm, vocabulary, _) = LanguageModelFolder.Load(lmPath, AwdLstmDropouts.None);
+        try
+        {
+            string cache = Path.Combine(o.OutputDirectory, "token-cache");
+            var builder = new TokenStoreBuilderOptions { Threads = o.Threads };
+            var train = TokenStoreCache.GetOrBuild(new TokenizeRequest(o.Train) { Reader = o.Reader, Vocabulary = vocabulary, VocabularySettings = o.Vocabulary },
+                Path.Combine(cache, $"train-{direction}.ulmtok"), UlmfitTokenizer.Default, builder, token);
+            vocabulary = train.Vocabulary;
+            using var trainStore = TokenStore.Open(train.StorePath, vocabulary);
+            var training = ClassificationDataset.FromTokenStore(trainStore, multiLabel: o.MultiLabel);
+            if (training.Classes.Count < 2)
+                throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{training.Classes.FirstOrDefault()}'): a classifier needs at least two");
+            TokenStore? validStore = null;
+            ClassificationDataset? validation = null;
+            if (o.Valid != null)
+            {
+                var valid = TokenStoreCache.GetOrBuild(new TokenizeRequest(o.Valid) { Reader = o.Reader, Vocabulary = vocabulary },
+                    Path.Combine(cache, $"valid-{direction}.ulmtok"), UlmfitTokenizer.Default, builder, token);
+                validStore = TokenStore.Open(valid.StorePath, vocabulary);
+                validation = ClassificationDataset.FromTokenStore(validStore, training.Classes, o.MultiLabel);
+            }
+            using (validStore)
+            {
+                stages[$"{direction}_tokenize"] = stageClock.Elapsed.TotalSeconds;
+                stageClock.Restart();
+                manual_seed((long)o.Seed);
+                var config = lm != null
+                    ? TextClassifierConfig.ForLanguageModel(lm.Config, training.Classes, o.DropMult, o.MultiLabel, backwards)
+                    : new TextClassifierConfig(AwdLstmConfig.ForClassifier(vocabulary.Count, o.DropMult) with
+                        { EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
+                        { MultiLabel = o.MultiLabel, Backwards = backwards };
+                config = config with { Bptt = o.Bptt, MaxLength = o.MaxLength };
+                using var classifier = new TextClassifier(config);
+                if (lm != null) classifier.LoadEncoderWeights(lm);
+                lm?.Dispose();
+                lm = null;
+
+                var trainer = new ClassifierTrainer(classifier, training, validation, TrainerOptions(o, pretrained: lmPath != null, training), logger);
+                var result = await trainer.TrainAsync(progress == null ? null : new Relay<ClassifierProgress>(p => progress.Report(new(direction, "classifier", null, p))), token);
+                stages[$"{direction}_classifier"] = stageClock.Elapsed.TotalSeconds;
+
+                string folder = Path.Combine(o.OutputDirectory, direction);
+                var metrics = new Dictionary<string, double>();
+                if (result.Validation is { } v)
+                {
+                    metrics["valid_accuracy"] = v.Accuracy;
+                    metrics["valid_error"] = v.ErrorRate;
+                    metrics["valid_macro_f1"] = v.MacroF1;
+                }
+                ClassifierFolder.Save(folder, classifier, vocabulary, metrics, new Dictionary<string, JsonElement>
+                {
+                    ["pretrained_lm"] = ModelManifest.Option(lmPath != null ? Path.GetFullPath(lmPath) : "none (trained from scratch)"),
+                    ["epochs"] = ModelManifest.Option(result.Epochs.Count),
+                    ["train_documents"] = ModelManifest.Option(result.TrainingDocuments),
+                    ["seed"] = ModelManifest.Option(o.Seed),
+                });
+                int[]? labels = validation != null && !o.MultiLabel ? [.. Enumerable.Range(0, validation.Count).Select(validation.Label)] : null;
+                return new FitDirectionResult(direction, folder, result, tuned, labels);
+            }
+        }
+        finally
+        {
+            lm?.Dispose();
+        }
+    }
+
+    static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
+    {
+        double lr = o.LearningRate;
+        // fastai's ULMFiT recipe (2e-2, 1e-2, 5e-3, then 1e-3 for everything) scaled by the first stage's rate; from
+        // scratch there is nothing to protect, so everything trains at once at a quarter of it, one rate for all groups.
+        IReadOnlyList<UnfreezingStage> stages = pretrained
+            ? [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)]
+            : UnfreezingStage.AllAtOnce(o.Epochs, lr / 4);
+        return new ClassifierTrainerOptions
+        {
+            Stages = stages,
+            Schedule = o.Schedule,
+            GroupLearningRateFactor = pretrained ? DiscriminativeLearningRates.PaperFactor : 1,
+            LabelSmoothing = o.LabelSmoothing,
+            ClassWeights = o.BalanceClasses ? ClassifierTrainerOptions.BalancedClassWeights(training.ClassCounts()) : null,
+            Batching = new ClassifierBatchingOptions { BatchSize = o.BatchSize },
+            ValidFraction = o.Valid == null ? o.ValidFraction : 0,
+            EarlyStoppingPatience = o.EarlyStoppingPatience,
+            TuneThresholds = o.MultiLabel,
+            Seed = (long)o.Seed,
+        };
+    }
+
+    sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
