@@ -53,7 +53,7 @@ public sealed class LanguageModelTrainer
 
     Task<LanguageModelTrainingResult> RunOnTrainingThread(bool resume, IProgress<LanguageModelProgress>? progress, CancellationToken token)
     {
-        int threads = TorchRuntime.Threads; // libtorch's thread count can be per calling thread: carry it over
+        int threads = TorchRuntime.Threads; // libtorch's thread count is process-wide in this build; set it again on the training thread anyway (harmless, and right on builds where it is per thread)
         return Task.Factory.StartNew(() =>
         {
             TorchRuntime.Initialise(threads);

@@ -17,7 +17,10 @@ internal sealed class WeightSnapshot : IDisposable
         using (no_grad())
         {
             foreach (var (name, value) in module.state_dict())
-                copies[name] = value.detach().clone().DetachFromDisposeScope();
+            {
+                using var detached = value.detach(); // a view: dispose it, keep only the clone
+                copies[name] = detached.clone().DetachFromDisposeScope();
+            }
         }
         return new WeightSnapshot(copies);
     }

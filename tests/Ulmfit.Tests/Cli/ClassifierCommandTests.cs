@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Ulmfit.Cli;
+using Ulmfit.Cli.Infrastructure;
+
+namespace Ulmfit.Tests.Cli;
+
+[Collection(Training.TorchRandomCollection.Name)]
+public class ClassifierCommandTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("ulmfit-clf-cli-").FullName;
+
+    static string Sample(string file) => Path.Combine(RepositoryPaths.Samples, "support-tickets", file);
+
+    [Fact]
+    public void Fit_with_a_language_model_then_evaluate_and_predict_agree_and_keep_input_order()
+    {
+        // Given a tiny LM pretrained on the sample's unlabelled text
+        string lm = Path.Combine(_dir, "lm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "2", "--lr", "3e-2", "--schedule", "one-cycle",
+            "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], new CapturedConsole()));
+
+        // When the whole job runs: LM fine-tuning, then the gradually unfrozen classifier
+        string model = Path.Combine(_dir, "model"), fitJson = Path.Combine(_dir, "fit.json");
+        var fit = new CapturedConsole();
+        int code = CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", model, "--lm", lm, "--lm-epochs", "1", "--epochs", "1",
+            "--bptt", "12", "--batch-size", "16", "--json", fitJson], fit);
+        Assert.True(code == 0, string.Join("\n", fit.Errors));
+        using (var summary = JsonDocument.Parse(File.ReadAllText(fitJson)))
+        {
+            Assert.Equal(JsonValueKind.Number, summary.RootElement.GetProperty("valid_accuracy").ValueKind);
+            Assert.True(summary.RootElement.GetProperty("stage_seconds").TryGetProperty("forward_classifier", out _));
+        }
+        // four gradual-unfreezing stages: head, +lstm2, +lstm1, everything
+        Assert.Equal(4, fit.Infos.Count(l => l.StartsWith("forward stage ")));
+
+        // Then evaluate reports the contract's keys and writes the confusion matrix
+        string evalJson = Path.Combine(_dir, "eval", "eval.json");
+        var evaluate = new CapturedConsole();
+        Assert.True(CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--json", evalJson], evaluate) == 0, string.Join("\n", evaluate.Errors));
+        using var eval = JsonDocument.Parse(File.ReadAllText(evalJson));
+        foreach (string key in new[] { "accuracy", "error_rate", "macro_f1", "documents_per_s" })
+            Assert.Equal(JsonValueKind.Number, eval.RootElement.GetProperty(key).ValueKind);
+        Assert.Equal(5, eval.RootElement.GetProperty("confusion_matrix").GetArrayLength());
+        Assert.Equal(5, eval.RootElement.GetProperty("per_class").EnumerateObject().Count());
+        Assert.True(File.Exists(Path.Combine(_dir, "eval", "confusion-matrix.png")));
+        double accuracy = eval.RootElement.GetProperty("accuracy").GetDouble();
+        Assert.Equal(1 - accuracy, eval.RootElement.GetProperty("error_rate").GetDouble(), 9);
+
+        // And predict writes one row per input row, in order, with a probability column per class
+        string predictions = Path.Combine(_dir, "pred.csv");
+        Assert.Equal(0, CliApp.Run(["predict", "--model", model, "--input", Sample("test.csv"), "--out", predictions], new CapturedConsole()));
+        string[] lines = File.ReadAllLines(predictions);
+        Assert.Equal("label,account,billing,product,shipping,technical", lines[0]);
+        Assert.Equal(121, lines.Length);
+        var stdin = new CapturedConsole("Where is my parcel?\nI was charged twice\n");
+        Assert.Equal(0, CliApp.Run(["predict", "--model", model, "--input", "-"], stdin));
+        string[] jsonLines = stdin.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, jsonLines.Length);
+        using var first = JsonDocument.Parse(jsonLines[0]);
+        Assert.Equal(5, first.RootElement.GetProperty("probabilities").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public void Fit_refuses_a_label_column_with_one_class()
+    {
+        string train = Path.Combine(_dir, "one.csv");
+        File.WriteAllText(train, "label,text\nx,hello there\nx,another one\nx,and a third\n");
+        var console = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["fit", "--train", train, "--out", Path.Combine(_dir, "m"), "--emb", "8", "--hidden", "8"], console));
+        Assert.Contains("one class", Assert.Single(console.Errors));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
