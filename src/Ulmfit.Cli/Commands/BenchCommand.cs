@@ -10,7 +10,7 @@ internal static class BenchCommand
 {
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
-        var mode = new Option<string>("--mode") { Description = "lm-train (classifier modes: clf-train, clf-infer).", DefaultValueFactory = _ => "lm-train" };
+        var mode = new Option<string>("--mode") { Description = "lm-train, clf-train or clf-infer.", DefaultValueFactory = _ => "lm-train" };
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 60_000, Description = "Vocabulary size." };
         var emb = new Option<int>("--emb") { DefaultValueFactory = _ => 400, Description = "Embedding size." };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 1152, Description = "Hidden size." };
@@ -43,7 +43,8 @@ internal static class BenchCommand
             BenchmarkTimings timings = which switch
             {
                 "lm-train" => LanguageModelTrainingBenchmark.Run(shape, context.Seed, token),
-                "clf-train" or "clf-infer" => throw new OptionException($"--mode {which} is not available yet (classifier benchmarks come with the classifier)"),
+                "clf-train" => ClassifierBenchmark.Run(shape, training: true, context.Seed),
+                "clf-infer" => ClassifierBenchmark.Run(shape, training: false, context.Seed),
                 _ => throw new OptionException($"--mode must be lm-train, clf-train or clf-infer (got '{which}')"),
             };
             string unit = which == "lm-train" ? "tokens_per_s" : "docs_per_s";
@@ -60,11 +61,11 @@ internal static class BenchCommand
                 ["warmup"] = shape.Warmup,
                 ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 1),
                 ["threads"] = TorchRuntime.Threads,
-                ["last_loss"] = Math.Round(timings.LastLoss, 4),
+                ["last_loss"] = double.IsFinite(timings.LastLoss) ? Math.Round(timings.LastLoss, 4) : null,
                 ["config"] = new Dictionary<string, object>
                 {
                     ["vocab"] = shape.Vocab, ["emb"] = shape.Emb, ["hidden"] = shape.Hidden, ["layers"] = shape.Layers,
-                    ["bs"] = shape.BatchSize, ["bptt"] = shape.Bptt, ["params"] = timings.Parameters,
+                    ["bs"] = shape.BatchSize, ["bptt"] = shape.Bptt, ["seq_len"] = shape.SeqLen, ["params"] = timings.Parameters,
                 },
             };
             output.Result(System.Text.Json.JsonSerializer.Serialize(summary));

@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return PretrainCommand.Create(common, output);
         yield return FineTuneLmCommand.Create(common, output);
         yield return FitCommand.Create(common, output);
+        yield return FitCommand.CreateTrainClassifier(common, output);
         yield return EvaluateCommand.Create(common, output);
         yield return PredictCommand.Create(common, output);
         yield return LrFindCommand.Create(common, output);

@@ -4,10 +4,15 @@ using Ulmfit.Pipeline;
 
 namespace Ulmfit.Cli.Commands;
 
-/// <summary>`ulmfit fit`: the whole ULMFiT job, LM fine-tuning then the classifier (forward and optionally backward).</summary>
+/// <summary>`ulmfit fit`: the whole ULMFiT job, LM fine-tuning then the classifier (forward and optionally backward).
+/// `ulmfit train-classifier` is stage 3 alone, on a language model that is already fine-tuned (--lm required).</summary>
 internal static class FitCommand
 {
-    public static Command Create(CommonOptions common, IConsoleOutput output)
+    public static Command Create(CommonOptions common, IConsoleOutput output) => Create(common, output, classifierOnly: false);
+
+    public static Command CreateTrainClassifier(CommonOptions common, IConsoleOutput output) => Create(common, output, classifierOnly: true);
+
+    static Command Create(CommonOptions common, IConsoleOutput output, bool classifierOnly)
     {
         var train = new Option<string>("--train") { Description = "Labelled training documents (CSV with text and label columns).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder for the trained model (forward/, backward/, language models).", Required = true };
@@ -32,7 +37,9 @@ internal static class FitCommand
         var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();
-        var command = new Command("fit", "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
+        var command = new Command(classifierOnly ? "train-classifier" : "fit", classifierOnly
+            ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
+            : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
             dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
@@ -56,6 +63,11 @@ internal static class FitCommand
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
                 Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,
             };
+            if (classifierOnly)
+            {
+                if (options.LanguageModel == null) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
+                options = options with { LanguageModelEpochs = 0 };
+            }
             if (options.LanguageModel == null)
                 output.Info("notice: no pretrained language model given (--lm) and none ships yet: the classifier trains from scratch, without ULMFiT's transfer");
             var result = await ClassifierPipeline.FitAsync(options, Progress(output), cancellationToken: token);

@@ -88,3 +88,20 @@ public static class ProcessMemory
         return 0;
     }
 }
+
+/// <summary>Classifier training or inference speed on random (batch, seq-len) documents, as the peer's clf modes.</summary>
+public static class ClassifierBenchmark
+{
+    public static BenchmarkTimings Run(BenchmarkShape shape, bool training, long seed = 0)
+    {
+        manual_seed(seed);
+        var classes = Enumerable.Range(0, shape.Classes).Select(i => $"class{i}").ToArray();
+        var encoder = shape.LanguageModelConfig() with { Dropouts = AwdLstmDropouts.Classifier, DropMult = 0.5 };
+        using var classifier = new Classification.TextClassifier(new Classification.TextClassifierConfig(encoder, classes) { Bptt = shape.Bptt });
+        var result = training
+            ? Classification.ClassifierThroughput.MeasureTraining(classifier, shape.BatchSize, shape.SeqLen, shape.Warmup, shape.Steps, seed)
+            : Classification.ClassifierThroughput.MeasureInference(classifier, shape.BatchSize, shape.SeqLen, shape.Warmup, shape.Steps, seed);
+        long parameters = classifier.parameters().Sum(p => p.numel());
+        return new BenchmarkTimings(result.StepSeconds, shape.BatchSize, parameters, double.NaN);
+    }
+}

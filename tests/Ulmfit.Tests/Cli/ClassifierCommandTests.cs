@@ -70,5 +70,26 @@ public class ClassifierCommandTests : IDisposable
         Assert.Contains("one class", Assert.Single(console.Errors));
     }
 
+    [Fact]
+    public void Train_classifier_without_a_language_model_is_refused()
+    {
+        var console = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["train-classifier", "--train", Sample("train.csv"), "--out", Path.Combine(_dir, "m")], console));
+        Assert.Contains("--lm", Assert.Single(console.Errors));
+    }
+
+    [Theory]
+    [InlineData("clf-infer")]
+    [InlineData("clf-train")]
+    public void Classifier_benchmarks_report_documents_per_second(string mode)
+    {
+        string json = Path.Combine(_dir, $"{mode}.json");
+        Assert.Equal(0, CliApp.Run(["bench", "--mode", mode, "--vocab", "500", "--emb", "16", "--hidden", "32", "--seq-len", "30", "--bptt", "10",
+            "--batch-size", "8", "--steps", "2", "--warmup", "1", "--json", json], new CapturedConsole()));
+        using var summary = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.True(summary.RootElement.GetProperty("docs_per_s").GetDouble() > 0);
+        Assert.True(summary.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
