@@ -90,7 +90,7 @@ public static class ClassifierPipeline
                 Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed,
                 Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
-            }, progress == null ? null : new Relay<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
+            }, progress == null ? null : new InlineProgress<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
             lmPath = tuned.ModelDirectory;
             stages[$"{direction}_finetune_lm"] = stageClock.Elapsed.TotalSeconds;
             stageClock.Restart();
@@ -136,7 +136,7 @@ public static class ClassifierPipeline
                 lm = null;
 
                 var trainer = new ClassifierTrainer(classifier, training, validation, TrainerOptions(o, pretrained: lmPath != null, training), logger);
-                var result = await trainer.TrainAsync(progress == null ? null : new Relay<ClassifierProgress>(p => progress.Report(new(direction, "classifier", null, p))), token);
+                var result = await trainer.TrainAsync(progress == null ? null : new InlineProgress<ClassifierProgress>(p => progress.Report(new(direction, "classifier", null, p))), token);
                 stages[$"{direction}_classifier"] = stageClock.Elapsed.TotalSeconds;
 
                 string folder = Path.Combine(o.OutputDirectory, direction);
@@ -185,10 +185,5 @@ public static class ClassifierPipeline
             TuneThresholds = o.MultiLabel,
             Seed = (long)o.Seed,
         };
-    }
-
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -131,7 +131,7 @@ public static class LanguageModelPipeline
             CacheDirectory = options.CacheDirectory,
             Threads = options.Threads,
             Seed = options.Seed,
-            Progress = progress == null ? null : new Relay<TokenizeProgress>(p => progress.Report(new("tokenize", p, null))),
+            Progress = progress == null ? null : new InlineProgress<TokenizeProgress>(p => progress.Report(new("tokenize", p, null))),
         }, UlmfitTokenizer.Default, cancellationToken);
         if (corpus.Training.TokenCount < 2L * options.BatchSize)
         {
@@ -170,7 +170,7 @@ public static class LanguageModelPipeline
     static Task<LanguageModelTrainingResult> Run(LanguageModelTrainer trainer, LanguageModelRunOptions options, string stage,
         IProgress<LanguageModelRunProgress>? progress, CancellationToken cancellationToken, bool resumeIfPresent = false)
     {
-        var relay = progress == null ? null : new Relay<LanguageModelProgress>(p => progress.Report(new(stage, null, p)));
+        var relay = progress == null ? null : new InlineProgress<LanguageModelProgress>(p => progress.Report(new(stage, null, p)));
         string directory = Path.Combine(options.CheckpointRoot, stage);
         bool resume = (options.Resume || resumeIfPresent) && LanguageModelTrainer.HasCheckpoint(directory);
         return resume ? trainer.ResumeAsync(relay, cancellationToken) : trainer.TrainAsync(relay, cancellationToken);
@@ -201,8 +201,4 @@ public static class LanguageModelPipeline
 
     static long ParameterCount(AwdLstmLanguageModel model) => model.parameters().Sum(p => p.numel());
 
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
