@@ -53,7 +53,7 @@ public sealed class ClassificationDataset
     public ClassificationDataset Subset(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        return new(new SubsetTokenDocuments(Documents, indices), Classes, MultiLabel, [.. indices.Select(i => _labels[i])]);
+        return new(new TokenDocumentSubset(Documents, indices), Classes, MultiLabel, [.. indices.Select(i => _labels[i])]);
     }
 
     /// <summary>A single-label dataset: document i has class <paramref name="labels"/>[i].</summary>
