@@ -96,9 +96,7 @@ public static class CommandRunner
     {
         string? folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(summary, JsonOptions));
-        File.Move(temp, path, overwrite: true);
+        Rendering.AtomicText.Write(path, JsonSerializer.Serialize(summary, JsonOptions));
     }
 
     // ArgumentException appends " (Parameter 'x')", which means nothing to a CLI user.

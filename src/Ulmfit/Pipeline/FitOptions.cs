@@ -59,10 +59,8 @@ public sealed record FitOptions
 
     public void Validate()
     {
-        foreach (var (path, what) in new[] { (Train, "--train"), (Valid, "--valid") })
+        foreach (string? path in Unlabeled.Prepend(Valid).Prepend(Train))
             if (path != null && !File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException(path, null, null, "no such file or folder");
-        foreach (string u in Unlabeled)
-            if (!File.Exists(u) && !Directory.Exists(u)) throw new InvalidInputException(u, null, null, "no such file or folder");
         foreach (string? lm in new[] { LanguageModel, BackwardLanguageModel })
             if (lm != null && !LanguageModelFolder.Exists(lm)) throw new InvalidInputException(lm, null, null, "not a model package (no model.json)");
         if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (--lm)");

@@ -47,7 +47,7 @@ public static class LanguageModelPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
-        using var corpus = Prepare(options, fixedVocabulary: null, progress, cancellationToken);
+        using var corpus = Prepare(options, progress, cancellationToken);
         stages["tokenize"] = clock.Elapsed.TotalSeconds;
 
         manual_seed((long)options.Seed);
@@ -77,7 +77,7 @@ public static class LanguageModelPipeline
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
         var (pretrained, oldVocabulary, manifest) = LanguageModelFolder.Load(options.PretrainedModel, AwdLstmDropouts.None);
-        using var corpus = Prepare(options, fixedVocabulary: null, progress, cancellationToken);
+        using var corpus = Prepare(options, progress, cancellationToken);
         stages["tokenize"] = clock.Elapsed.TotalSeconds;
 
         manual_seed((long)options.Seed);
@@ -112,14 +112,14 @@ public static class LanguageModelPipeline
 
     // Tokenizes the inputs. A resumed run must see the very same vocabulary, so the first run's is kept beside its
     // checkpoints and reused.
-    static TokenizedCorpus Prepare(LanguageModelRunOptions options, Vocabulary? fixedVocabulary, IProgress<LanguageModelRunProgress>? progress,
+    static TokenizedCorpus Prepare(LanguageModelRunOptions options, IProgress<LanguageModelRunProgress>? progress,
         CancellationToken cancellationToken)
     {
         string saved = Path.Combine(options.CheckpointRoot, VocabularyFile);
         bool hasRun = Directory.Exists(options.CheckpointRoot) && Directory.EnumerateDirectories(options.CheckpointRoot).Any(d => LanguageModelTrainer.HasCheckpoint(d));
         if (hasRun && !options.Resume)
             throw new InvalidInputException(options.OutputDirectory, null, null, "already holds a training run: pass --resume to continue it, or choose another output folder");
-        if (options.Resume && File.Exists(saved)) fixedVocabulary = Vocabulary.Load(saved);
+        Vocabulary? fixedVocabulary = options.Resume && File.Exists(saved) ? Vocabulary.Load(saved) : null;
         var corpus = TokenizedCorpus.Prepare(new CorpusOptions
         {
             Inputs = options.Inputs,

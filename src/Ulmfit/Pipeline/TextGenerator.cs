@@ -57,7 +57,9 @@ public static class TextGenerator
                     ? last.argmax().item<long>()
                     : multinomial(softmax(last / options.Temperature, 0), 1, generator: generator).item<long>();
                 generated.Add(vocabulary.Decode((int)next));
-                logits = model.Forward(tensor(new[] { next }).unsqueeze(0)).Logits.MoveToOuterDisposeScope();
+                var nextLogits = model.Forward(tensor(new[] { next }).unsqueeze(0)).Logits.MoveToOuterDisposeScope();
+                logits.Dispose(); // only the newest step's scores are needed
+                logits = nextLogits;
             }
         }
         model.ResetState();
