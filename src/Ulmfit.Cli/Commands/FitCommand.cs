@@ -19,8 +19,10 @@ internal static class FitCommand
         var valid = new Option<string?>("--valid") { Description = "Labelled validation documents (default: --valid-pct of --train)." };
         var validPct = new Option<double>("--valid-pct") { Description = "Share of the training set held out for validation when --valid is absent.", DefaultValueFactory = _ => 0.1 };
         var unlabeled = new Option<string[]>("--unlabeled") { Description = "More of the task's text without labels (LM fine-tuning only).", AllowMultipleArgumentsPerToken = true };
-        var lm = new Option<string?>("--lm") { Description = "Pretrained forward language model (default: none yet ships, so the classifier trains from scratch)." };
-        var backwardsLm = new Option<string?>("--backwards-lm") { Description = "Pretrained backward language model: also train a backward classifier and ensemble them." };
+        var lm = new Option<string?>("--lm") { Description = $"Pretrained forward language model (default: the shipped English one, models/{ShippedLanguageModels.ForwardName})." };
+        var backwardsLm = new Option<string?>("--backwards-lm") { Description = $"Pretrained backward language model: also train a backward classifier and ensemble them (default: the shipped one, models/{ShippedLanguageModels.BackwardName})." };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "Use no pretrained language model: the classifier's encoder starts from random weights." };
+        var forwardOnly = new Option<bool>("--forward-only") { Description = "Train the forward direction only (no backward model, no ensemble): half the time." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => 2 };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => 2e-2 };
@@ -41,7 +43,7 @@ internal static class FitCommand
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
-            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
+            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
             dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
         };
         inputs.AddTo(command);
@@ -54,7 +56,10 @@ internal static class FitCommand
             {
                 Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),
                 ValidFraction = parse.GetValue(validPct), Unlabeled = parse.GetValue(unlabeled) ?? [],
-                LanguageModel = parse.GetValue(lm), BackwardLanguageModel = parse.GetValue(backwardsLm),
+                // Shipped LMs fill in only for `fit` and only when no LM is named (a named forward LM has no shipped twin).
+                LanguageModel = parse.GetValue(fromScratch) ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
+                BackwardLanguageModel = parse.GetValue(fromScratch) || parse.GetValue(forwardOnly) ? null
+                    : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
                 MaxLength = parse.GetValue(maxLen), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
@@ -68,8 +73,10 @@ internal static class FitCommand
                 if (options.LanguageModel == null) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
                 options = options with { LanguageModelEpochs = 0 };
             }
-            if (options.LanguageModel == null)
-                output.Info("notice: no pretrained language model given (--lm) and none ships yet: the classifier trains from scratch, without ULMFiT's transfer");
+            if (options.LanguageModel == null && !parse.GetValue(fromScratch))
+                output.Info($"notice: no pretrained language model given (--lm) and the shipped one (models/{ShippedLanguageModels.ForwardName}) is not installed: the classifier trains from scratch, without ULMFiT's transfer");
+            else if (options.LanguageModel != null)
+                output.Info($"language models: forward {options.LanguageModel}" + (options.BackwardLanguageModel is { } b ? $", backward {b} (ensembled)" : " (forward only)"));
             var result = await ClassifierPipeline.FitAsync(options, Progress(output), cancellationToken: token);
             return Summarise(result, output);
         });

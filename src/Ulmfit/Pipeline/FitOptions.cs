@@ -18,11 +18,15 @@ public sealed record FitOptions
     /// <summary>More of the task's text without labels, for LM fine-tuning only.</summary>
     public IReadOnlyList<string> Unlabeled { get; init; } = [];
 
-    /// <summary>Pretrained forward language model; null trains the classifier from scratch (no pretraining).</summary>
-    public string? LanguageModel { get; init; }
+    /// <summary>Pretrained forward language model; by default the shipped English one
+    /// (<see cref="ShippedLanguageModels.Forward"/>, null when not installed). Null trains the classifier from scratch
+    /// (no pretraining; set <see cref="BackwardLanguageModel"/> to null too).</summary>
+    public string? LanguageModel { get; init; } = ShippedLanguageModels.Forward;
 
-    /// <summary>Pretrained backward language model; when given, a backward classifier is trained and ensembled.</summary>
-    public string? BackwardLanguageModel { get; init; }
+    /// <summary>Pretrained backward language model; when given, a backward classifier is trained and ensembled with the
+    /// forward one (the paper's bidirectional model). By default the shipped English one
+    /// (<see cref="ShippedLanguageModels.Backward"/>); null trains the forward direction only.</summary>
+    public string? BackwardLanguageModel { get; init; } = ShippedLanguageModels.Backward;
 
     public required string OutputDirectory { get; init; }
     public DocumentReaderOptions Reader { get; init; } = new() { LabelRequired = true };
@@ -63,7 +67,7 @@ public sealed record FitOptions
             if (path != null && !File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException(path, null, null, "no such file or folder");
         foreach (string? lm in new[] { LanguageModel, BackwardLanguageModel })
             if (lm != null && !LanguageModelFolder.Exists(lm)) throw new InvalidInputException(lm, null, null, "not a model package (no model.json)");
-        if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (--lm)");
+        if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
