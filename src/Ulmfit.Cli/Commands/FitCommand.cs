@@ -30,6 +30,9 @@ internal static class FitCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
+        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
+        var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
+        var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => 0.5 };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency." };
@@ -44,7 +47,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
+            unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
         };
         inputs.AddTo(command);
         common.AddTo(command);
@@ -62,7 +65,14 @@ internal static class FitCommand
                     : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
-                MaxLength = parse.GetValue(maxLen), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
+                MaxLength = parse.GetValue(maxLen),
+                Unfreezing = parse.GetValue(unfreeze) switch
+                {
+                    "gradual" => UnfreezingMode.Gradual, "all" => UnfreezingMode.All, "last" => UnfreezingMode.LastLayer,
+                    var other => throw new OptionException($"--unfreeze must be gradual, all or last (got '{other}')"),
+                },
+                LanguageModelSchedule = LanguageModelCommandOptions.ParseSchedule(parse.GetValue(lmSchedule)!, "--lm-schedule"),
+                LanguageModelGroupFactor = parse.GetValue(lmGroupFactor), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
                 BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),

@@ -57,12 +57,12 @@ internal sealed class LanguageModelCommandOptions
         return parse.GetValue(Lr) is double lr ? result with { LearningRate = lr } : result;
     }
 
-    static ScheduleKind ParseSchedule(string value) => value.ToLowerInvariant() switch
+    internal static ScheduleKind ParseSchedule(string value, string option = "--schedule") => value.ToLowerInvariant() switch
     {
         "stlr" or "slanted-triangular" => ScheduleKind.SlantedTriangular,
         "one-cycle" or "onecycle" => ScheduleKind.OneCycle,
         "constant" => ScheduleKind.Constant,
-        _ => throw new OptionException($"--schedule must be stlr, one-cycle or constant (got '{value}')"),
+        _ => throw new OptionException($"{option} must be stlr, one-cycle or constant (got '{value}')"),
     };
 
     /// <summary>Renders tokenizing and training progress on stderr.</summary>

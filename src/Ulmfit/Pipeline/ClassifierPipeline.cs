@@ -89,6 +89,7 @@ public static class ClassifierPipeline
                 PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
                 Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed,
                 Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
+                Schedule = o.LanguageModelSchedule, GroupFactor = o.LanguageModelGroupFactor,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
             }, progress == null ? null : new InlineProgress<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
             lmPath = tuned.ModelDirectory;
@@ -164,14 +165,19 @@ public static class ClassifierPipeline
         }
     }
 
-    static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
+    internal static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
     {
         double lr = o.LearningRate;
         // fastai's ULMFiT recipe (2e-2, 1e-2, 5e-3, then 1e-3 for everything) scaled by the first stage's rate; from
         // scratch there is nothing to protect, so everything trains at once at a quarter of it, one rate for all groups.
-        IReadOnlyList<UnfreezingStage> stages = pretrained
-            ? [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)]
-            : UnfreezingStage.AllAtOnce(o.Epochs, lr / 4);
+        // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
+        // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
+        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs, lr / 4) : o.Unfreezing switch
+        {
+            UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
+            UnfreezingMode.LastLayer => [new(1, 3 + o.Epochs, lr)],
+            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)],
+        };
         return new ClassifierTrainerOptions
         {
             Stages = stages,

@@ -43,6 +43,15 @@ public sealed record FitOptions
     /// scratch the single stage's rate.</summary>
     public double LearningRate { get; init; } = 2e-2;
 
+    /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these).</summary>
+    public UnfreezingMode Unfreezing { get; init; } = UnfreezingMode.Gradual;
+
+    /// <summary>LM fine-tuning's schedule: slanted triangular rates (the paper) by default.</summary>
+    public ScheduleKind LanguageModelSchedule { get; init; } = ScheduleKind.SlantedTriangular;
+
+    /// <summary>LM fine-tuning's discriminative factor between layer groups (2.6, the paper's); 1 turns it off.</summary>
+    public double LanguageModelGroupFactor { get; init; } = Training.DiscriminativeLearningRates.PaperFactor;
+
     public double DropMult { get; init; } = 0.5;
     public int BatchSize { get; init; } = 64;
     public int Bptt { get; init; } = 70;
@@ -71,9 +80,23 @@ public sealed record FitOptions
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
+        if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");
         if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive (got {LearningRate})");
         if (BatchSize < 1 || Bptt < 2 || MaxLength < Bptt) throw new ArgumentException("need batch size >= 1, bptt >= 2 and max length >= bptt");
         Reader.Validate();
         Vocabulary.Validate();
     }
+}
+
+/// <summary>How a pretrained classifier's layer groups start training (ULMFiT section 3.3 and its table 6).</summary>
+public enum UnfreezingMode
+{
+    /// <summary>The head alone first, then one more group per epoch, then all (the paper's gradual unfreezing).</summary>
+    Gradual,
+
+    /// <summary>Every group trains from the first step, for as many epochs as gradual unfreezing takes ("full").</summary>
+    All,
+
+    /// <summary>Only the head trains, the encoder stays frozen throughout ("last").</summary>
+    LastLayer,
 }
