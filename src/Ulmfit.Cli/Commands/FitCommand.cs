@@ -30,6 +30,7 @@ internal static class FitCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
+        var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
         var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
@@ -47,7 +48,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
+            trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
         };
         inputs.AddTo(command);
         common.AddTo(command);
@@ -65,7 +66,7 @@ internal static class FitCommand
                     : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
-                MaxLength = parse.GetValue(maxLen),
+                MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),
                 Unfreezing = parse.GetValue(unfreeze) switch
                 {
                     "gradual" => UnfreezingMode.Gradual, "all" => UnfreezingMode.All, "last" => UnfreezingMode.LastLayer,

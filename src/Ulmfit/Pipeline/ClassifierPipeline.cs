@@ -41,6 +41,7 @@ public static class ClassifierPipeline
 {
     public const string ForwardFolder = "forward";
     public const string BackwardFolder = "backward";
+    public const string SampleFile = "train-sample.csv";
 
     public static async Task<FitResult> FitAsync(FitOptions options, IProgress<FitProgress>? progress = null, ILogger? logger = null,
         CancellationToken cancellationToken = default)
@@ -48,6 +49,15 @@ public static class ClassifierPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
+        if (options.TrainSample is int sample)
+        {
+            // Materialised once, before either direction: both LMs fine-tune on, and both classifiers learn from, the
+            // very same labelled documents.
+            string path = Path.Combine(options.OutputDirectory, SampleFile);
+            var all = DocumentReader.Read(options.Train, options.Reader).ToList();
+            LabelledSample.WriteCsv(LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7)), options.Reader, path);
+            options = options with { Train = path };
+        }
         var directions = new List<FitDirectionResult>
         {
             await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken),

@@ -15,6 +15,12 @@ public sealed record FitOptions
 
     public double ValidFraction { get; init; } = 0.1;
 
+    /// <summary>Use only this many labelled training documents (a seeded, stratified sample, written to
+    /// <c>train-sample.csv</c> in the output folder so the run can be inspected and repeated); null uses them all.
+    /// The low-shot experiments of the paper (section 5, figure 3). The validation split, when taken from the
+    /// training set, comes out of the sample.</summary>
+    public int? TrainSample { get; init; }
+
     /// <summary>More of the task's text without labels, for LM fine-tuning only.</summary>
     public IReadOnlyList<string> Unlabeled { get; init; } = [];
 
@@ -78,6 +84,7 @@ public sealed record FitOptions
             if (lm != null && !LanguageModelFolder.Exists(lm)) throw new InvalidInputException(lm, null, null, "not a model package (no model.json)");
         if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
+        if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
         if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");
