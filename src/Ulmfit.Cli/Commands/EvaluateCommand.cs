@@ -16,8 +16,9 @@ internal static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "A classifier package or the folder 'ulmfit fit' wrote.", Required = true };
         var test = new Option<string>("--test") { Description = "Labelled test documents.", Required = true };
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
+        var sample = new Option<int?>("--sample") { Description = "Evaluate on this many test documents only (a seeded, stratified sample; for quick looks at large test sets)." };
         var inputs = new InputOptions();
-        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot };
+        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample };
         inputs.AddTo(command);
         common.AddTo(command);
 
@@ -26,7 +27,12 @@ internal static class EvaluateCommand
             var parse = context.Parse;
             string testPath = parse.GetValue(test)!;
             using var fitted = FittedModel.Load(parse.GetValue(model)!);
-            var documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
+            IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
+            if (parse.GetValue(sample) is int n)
+            {
+                if (n < 1) throw new OptionException($"--sample must be at least 1 (got {n})");
+                documents = LabelledSample.Pick(documents, n, (ulong)context.Seed);
+            }
             var clock = Stopwatch.StartNew();
             var predictions = fitted.Predict(documents, token);
             double docsPerSecond = documents.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
