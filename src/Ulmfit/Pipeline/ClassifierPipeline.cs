@@ -49,6 +49,7 @@ public static class ClassifierPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
+        RequireTwoClasses(options);
         if (options.TrainSample is int sample)
         {
             // Materialised once, before either direction: both LMs fine-tune on, and both classifiers learn from, the
@@ -73,6 +74,18 @@ public static class ClassifierPipeline
             accuracy = EnsembleAccuracy(averaged, labels);
         }
         return new FitResult(options.OutputDirectory, directions, accuracy, stages, clock.Elapsed);
+    }
+
+    // A one-class label column is found before LM fine-tuning spends minutes on the text, not after.
+    static void RequireTwoClasses(FitOptions o)
+    {
+        var classes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var document in DocumentReader.Read(o.Train, o.Reader))
+        {
+            foreach (string label in o.MultiLabel ? document.Label!.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [document.Label!]) classes.Add(label);
+            if (classes.Count >= 2) return;
+        }
+        throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{classes.FirstOrDefault()}'): a classifier needs at least two");
     }
 
     static double EnsembleAccuracy(float[][] probabilities, int[] labels)
