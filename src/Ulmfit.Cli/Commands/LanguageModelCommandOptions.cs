@@ -24,11 +24,12 @@ internal sealed class LanguageModelCommandOptions
     public Option<double> DropMult { get; } = new("--drop-mult") { Description = "Scales every dropout probability.", DefaultValueFactory = _ => 1.0 };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run saved in --out's checkpoints." };
     public Option<double> CheckpointMinutes { get; } = new("--checkpoint-minutes") { Description = "Minutes between checkpoints within an epoch.", DefaultValueFactory = _ => 10.0 };
+    public Option<string?> TokenCache { get; } = new("--token-cache") { Description = "Folder that caches tokenized inputs across runs (default: token-cache in --out)." };
     public InputOptions Inputs { get; } = new();
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes })
+        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes, TokenCache })
             command.Options.Add(o);
         Inputs.AddTo(command);
     }
@@ -51,6 +52,7 @@ internal sealed class LanguageModelCommandOptions
             DropMult = parse.GetValue(DropMult),
             Resume = parse.GetValue(Resume),
             CheckpointInterval = TimeSpan.FromMinutes(parse.GetValue(CheckpointMinutes)),
+            TokenCache = parse.GetValue(TokenCache),
             Threads = context.Threads,
             Seed = (ulong)context.Seed,
         };

@@ -56,7 +56,12 @@ public abstract record LanguageModelRunOptions
     public ulong Seed { get; init; } = 42;
 
     internal string CheckpointRoot => Path.Combine(OutputDirectory, "checkpoints");
-    internal string CacheDirectory => Path.Combine(OutputDirectory, "token-cache");
+    /// <summary>Where tokenized inputs are cached (keyed by content, tokenizer and vocabulary settings); null: a
+    /// <c>token-cache</c> folder in the output folder. Point several runs over one corpus at the same folder and only
+    /// the first tokenizes it.</summary>
+    public string? TokenCache { get; init; }
+
+    internal string CacheDirectory => TokenCache ?? Path.Combine(OutputDirectory, "token-cache");
 
     internal static Func<long, ITrainingSchedule> MakeSchedule(ScheduleKind kind, double learningRate) => kind switch
     {

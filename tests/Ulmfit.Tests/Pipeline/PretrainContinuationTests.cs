@@ -58,6 +58,18 @@ public class PretrainContinuationTests : IDisposable
     }
 
     [Fact]
+    public async Task Runs_sharing_a_token_cache_tokenize_the_corpus_once()
+    {
+        string cache = Path.Combine(_dir, "cache");
+        await LanguageModelPipeline.PretrainAsync(Tiny("one") with { TokenCache = cache });
+        var files = Directory.GetFiles(cache).Select(f => (f, File.GetLastWriteTimeUtc(f))).ToArray();
+        Assert.NotEmpty(files);
+        await LanguageModelPipeline.PretrainAsync(Tiny("two") with { TokenCache = cache, Backwards = true });
+        Assert.Equal(files, Directory.GetFiles(cache).Select(f => (f, File.GetLastWriteTimeUtc(f))).ToArray());
+        Assert.False(Directory.Exists(Path.Combine(_dir, "two", "token-cache")));
+    }
+
+    [Fact]
     public void Shipped_models_are_found_in_the_first_folder_that_holds_a_package()
     {
         string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
