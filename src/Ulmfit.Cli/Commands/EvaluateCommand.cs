@@ -17,15 +17,17 @@ internal static class EvaluateCommand
         var test = new Option<string>("--test") { Description = "Labelled test documents.", Required = true };
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
         var inputs = new InputOptions();
+        var dtype = new DtypeOption();
         var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot };
         inputs.AddTo(command);
+        dtype.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
             string testPath = parse.GetValue(test)!;
-            using var fitted = FittedModel.Load(parse.GetValue(model)!);
+            using var fitted = FittedModel.Load(parse.GetValue(model)!, new Classification.TextClassifierPredictorOptions { Precision = dtype.Resolve(parse) });
             var documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
             var clock = Stopwatch.StartNew();
             var predictions = fitted.Predict(documents, token);

@@ -25,12 +25,14 @@ internal sealed class LanguageModelCommandOptions
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run saved in --out's checkpoints." };
     public Option<double> CheckpointMinutes { get; } = new("--checkpoint-minutes") { Description = "Minutes between checkpoints within an epoch.", DefaultValueFactory = _ => 10.0 };
     public InputOptions Inputs { get; } = new();
+    public DtypeOption Dtype { get; } = new();
 
     public void AddTo(Command command)
     {
         foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes })
             command.Options.Add(o);
         Inputs.AddTo(command);
+        Dtype.AddTo(command);
     }
 
     /// <summary>Copies the shared settings onto <paramref name="options"/>.</summary>
@@ -53,6 +55,7 @@ internal sealed class LanguageModelCommandOptions
             CheckpointInterval = TimeSpan.FromMinutes(parse.GetValue(CheckpointMinutes)),
             Threads = context.Threads,
             Seed = (ulong)context.Seed,
+            Precision = Dtype.Resolve(parse),
         };
         return parse.GetValue(Lr) is double lr ? result with { LearningRate = lr } : result;
     }

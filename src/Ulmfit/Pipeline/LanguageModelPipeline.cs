@@ -58,6 +58,7 @@ public static class LanguageModelPipeline
         };
         config.Validate();
         using var model = new AwdLstmLanguageModel(config);
+        model.SetComputePrecision(options.Precision);
         var trainer = Trainer(options, model, corpus, "pretrain", options.LearningRate, options.Epochs, trainableGroups: null, options.Backwards, logger);
         var stageClock = Stopwatch.StartNew();
         var result = await Run(trainer, options, "pretrain", progress, cancellationToken);
@@ -86,6 +87,7 @@ public static class LanguageModelPipeline
         VocabularyTransferReport transfer;
         using (pretrained)
             transfer = VocabularyTransfer.Apply(oldVocabulary.Tokens, corpus.Vocabulary.Tokens, pretrained, model);
+        model.SetComputePrecision(options.Precision);
         logger?.LogInformation("Vocabulary transfer: {Kept} tokens kept their rows, {New} new", transfer.KeptTokens, transfer.NewTokens);
 
         var epochs = new List<EpochResult>();
