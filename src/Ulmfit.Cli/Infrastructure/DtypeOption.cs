@@ -12,7 +12,7 @@ namespace Ulmfit.Cli.Infrastructure;
 internal sealed class DtypeOption
 {
     /// <summary>The value used when the option is not given.</summary>
-    public const string DefaultValue = "fp32";
+    public const string DefaultValue = "auto";
 
     public Option<string> Option { get; } = new("--dtype")
     {
