@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ulmfit.Benchmarking;
 using Ulmfit.Cli.Infrastructure;
 using Ulmfit.Engine;
+using Ulmfit.Modeling;
 
 namespace Ulmfit.Cli.Commands;
 
@@ -20,7 +21,7 @@ internal static class BenchCommand
         var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256, Description = "Classifier modes: tokens per document." };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "fp32 (bf16 is planned)." };
+        var dtype = new DtypeOption().Option;
         var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm (qrnn is planned)." };
         var command = new Command("bench", "Measure training or inference throughput on synthetic data (JSON on stdout).")
         {
@@ -36,7 +37,7 @@ internal static class BenchCommand
             {
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
-                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup),
+                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = DtypeOption.Parse(parse.GetValue(dtype)!),
             };
             if (shape.Steps < 1 || shape.Warmup < 0) throw new OptionException("--steps must be at least 1 and --warmup at least 0");
             string which = parse.GetValue(mode)!;
@@ -51,7 +52,7 @@ internal static class BenchCommand
             var summary = new CommandSummary
             {
                 ["mode"] = which,
-                ["dtype"] = parse.GetValue(dtype),
+                ["dtype"] = shape.Precision.Name(),
                 ["arch"] = parse.GetValue(arch),
                 [unit] = Math.Round(timings.ItemsPerSecond, 1),
                 [unit + "_min"] = Math.Round(timings.ItemsPerSecondMin, 1),

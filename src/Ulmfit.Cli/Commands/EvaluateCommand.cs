@@ -18,8 +18,10 @@ internal static class EvaluateCommand
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
         var sample = new Option<int?>("--sample") { Description = "Evaluate on this many test documents only (a seeded, stratified sample; for quick looks at large test sets)." };
         var inputs = new InputOptions();
+        var dtype = new DtypeOption();
         var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample };
         inputs.AddTo(command);
+        dtype.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, (context, token) =>
@@ -29,7 +31,7 @@ internal static class EvaluateCommand
             string modelPath = parse.GetValue(model)!;
             if (LanguageModelFolder.Exists(modelPath) && IO.ModelPackage.ReadManifest(modelPath).Kind == IO.ModelKind.LanguageModel)
                 return Task.FromResult(EvaluateLanguageModel(modelPath, testPath, inputs.Reader(parse, labelsRequired: false), context, output, token));
-            using var fitted = FittedModel.Load(parse.GetValue(model)!);
+            using var fitted = FittedModel.Load(modelPath, new Classification.TextClassifierPredictorOptions { Precision = dtype.Resolve(parse) });
             IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
             if (parse.GetValue(sample) is int n)
             {

@@ -43,6 +43,7 @@ internal static class FitCommand
         var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();
+        var dtype = new DtypeOption();
         var command = new Command(classifierOnly ? "train-classifier" : "fit", classifierOnly
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
@@ -51,6 +52,7 @@ internal static class FitCommand
             trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
         };
         inputs.AddTo(command);
+        dtype.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, async (context, token) =>
@@ -78,6 +80,7 @@ internal static class FitCommand
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
                 Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,
+                Precision = dtype.Resolve(parse),
             };
             if (classifierOnly)
             {

@@ -26,12 +26,14 @@ internal sealed class LanguageModelCommandOptions
     public Option<double> CheckpointMinutes { get; } = new("--checkpoint-minutes") { Description = "Minutes between checkpoints within an epoch.", DefaultValueFactory = _ => 10.0 };
     public Option<string?> TokenCache { get; } = new("--token-cache") { Description = "Folder that caches tokenized inputs across runs (default: token-cache in --out)." };
     public InputOptions Inputs { get; } = new();
+    public DtypeOption Dtype { get; } = new();
 
     public void AddTo(Command command)
     {
         foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes, TokenCache })
             command.Options.Add(o);
         Inputs.AddTo(command);
+        Dtype.AddTo(command);
     }
 
     /// <summary>Copies the shared settings onto <paramref name="options"/>.</summary>
@@ -55,6 +57,7 @@ internal sealed class LanguageModelCommandOptions
             TokenCache = parse.GetValue(TokenCache),
             Threads = context.Threads,
             Seed = (ulong)context.Seed,
+            Precision = Dtype.Resolve(parse),
         };
         return parse.GetValue(Lr) is double lr ? result with { LearningRate = lr } : result;
     }

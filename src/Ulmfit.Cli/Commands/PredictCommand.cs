@@ -18,14 +18,16 @@ internal static class PredictCommand
         var input = new Option<string>("--input") { Description = "Documents to classify; '-' reads one document per line from stdin.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "Output CSV (required unless --input -)." };
         var inputs = new InputOptions();
+        var dtype = new DtypeOption();
         var command = new Command("predict", "Classify documents with a trained model.") { model, input, outPath };
         inputs.AddTo(command);
+        dtype.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
-            using var fitted = FittedModel.Load(parse.GetValue(model)!);
+            using var fitted = FittedModel.Load(parse.GetValue(model)!, new Classification.TextClassifierPredictorOptions { Precision = dtype.Resolve(parse) });
             string source = parse.GetValue(input)!;
             if (source == "-")
             {

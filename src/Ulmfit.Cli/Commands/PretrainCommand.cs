@@ -14,18 +14,17 @@ internal static class PretrainCommand
         var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner LSTM layers.", DefaultValueFactory = _ => 1152 };
         var layers = new Option<int>("--layers") { Description = "LSTM layers.", DefaultValueFactory = _ => 3 };
         var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (qrnn is planned).", DefaultValueFactory = _ => "awd-lstm" };
-        var dtype = new Option<string>("--dtype") { Description = "Compute type: fp32 (bf16 is planned).", DefaultValueFactory = _ => "fp32" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
         var continueFrom = new Option<string?>("--continue-from") { Description = "Continue pretraining this language-model package (its size, vocabulary and weights) with a new schedule, e.g. a shipped model under models/." };
         var shared = new LanguageModelCommandOptions();
-        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards, continueFrom };
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM language model from scratch.") { corpus, emb, hidden, layers, arch, backwards, continueFrom };
         shared.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
-            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(shared.Dtype.Option)!);
             var options = shared.Apply(new PretrainOptions
             {
                 Inputs = parse.GetValue(corpus)!,
@@ -50,7 +49,6 @@ internal static class EncoderChoices
     {
         if (arch != "awd-lstm")
             throw new OptionException(arch == "qrnn" ? "--arch qrnn is not available yet: use awd-lstm" : $"--arch must be awd-lstm or qrnn (got '{arch}')");
-        if (dtype != "fp32")
-            throw new OptionException(dtype == "bf16" ? "--dtype bf16 is not available yet: use fp32" : $"--dtype must be fp32 or bf16 (got '{dtype}')");
+        DtypeOption.Parse(dtype); // fp32, bf16 and auto are all implemented; anything else is refused
     }
 }

@@ -18,6 +18,8 @@ public sealed record BenchmarkShape
     public int Classes { get; init; } = 6;
     public int Steps { get; init; } = 5;
     public int Warmup { get; init; } = 2;
+    /// <summary>Number format of the model's compute (weights stay float32).</summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.Fp32;
 
     public AwdLstmConfig LanguageModelConfig() =>
         new(Vocab) { EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
@@ -48,7 +50,7 @@ public static class LanguageModelTrainingBenchmark
     public static BenchmarkTimings Run(BenchmarkShape shape, long seed = 0, CancellationToken cancellationToken = default)
     {
         manual_seed(seed);
-        using var model = new AwdLstmLanguageModel(shape.LanguageModelConfig());
+        using var model = new AwdLstmLanguageModel(shape.LanguageModelConfig()).SetComputePrecision(shape.Precision);
         using var optimizer = new LayerGroupOptimizer(model.LayerGroups, AdamWSettings.Ulmfit, groupFactor: 1);
         var step = new LanguageModelStep(model, optimizer, new LanguageModelLoss(), gradientClip: null);
         using var generator = new Generator((ulong)seed);
@@ -97,7 +99,8 @@ public static class ClassifierBenchmark
         manual_seed(seed);
         var classes = Enumerable.Range(0, shape.Classes).Select(i => $"class{i}").ToArray();
         var encoder = shape.LanguageModelConfig() with { Dropouts = AwdLstmDropouts.Classifier, DropMult = 0.5 };
-        using var classifier = new Classification.TextClassifier(new Classification.TextClassifierConfig(encoder, classes) { Bptt = shape.Bptt });
+        using var classifier = new Classification.TextClassifier(new Classification.TextClassifierConfig(encoder, classes) { Bptt = shape.Bptt })
+            .SetComputePrecision(shape.Precision);
         var result = training
             ? Classification.ClassifierThroughput.MeasureTraining(classifier, shape.BatchSize, shape.SeqLen, shape.Warmup, shape.Steps, seed)
             : Classification.ClassifierThroughput.MeasureInference(classifier, shape.BatchSize, shape.SeqLen, shape.Warmup, shape.Steps, seed);

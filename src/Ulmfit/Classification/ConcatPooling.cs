@@ -36,6 +36,9 @@ public static class ConcatPooling
         }
 
         using var scope = NewDisposeScope();
+        // Pooling of bf16 encoder outputs (ComputePrecision.BFloat16) runs in float32: the mean's sum and the counts
+        // (bf16 holds integers exactly only up to 256) must not round, and the head's batch norm takes float32.
+        if (outputs.dtype is ScalarType.BFloat16 or ScalarType.Float16) outputs = outputs.to(ScalarType.Float32);
         var device = outputs.device;
         var length1 = tensor(lengths.ToArray(), device: device).unsqueeze(1);               // (batch, 1)
         var position = arange(start, start + kept, dtype: ScalarType.Int64, device: device).unsqueeze(0); // (1, kept)

@@ -66,7 +66,10 @@ public sealed class PoolingClassifierHead : nn.Module<Tensor, Tensor>
     {
         if (pooled.dim() != 2 || pooled.shape[1] != InputSize)
             throw new ArgumentException($"the head expects pooled features (batch, {InputSize}), got [{string.Join(", ", pooled.shape)}].");
-        using var normed0 = batch_norm0.call(pooled);         // (batch, 3·emb)
+        // The head is small and starts with a batch norm: it always computes in its parameters' type (float32), even
+        // when the encoder ran in bf16.
+        using var input = pooled.to(batch_norm0.weight!.dtype);
+        using var normed0 = batch_norm0.call(input);          // (batch, 3·emb)
         using var dropped0 = dropout0.call(normed0);
         using var hidden = linear0.call(dropped0);            // (batch, hidden)
         using var activated = nn.functional.relu(hidden);

@@ -68,9 +68,10 @@ internal sealed class NativeLstmWorkspace : IDisposable
     }
 
     /// <summary>Runs the loaded LSTM recording a private graph; this workspace stays busy until that graph finishes.</summary>
-    public WeightDropInnerGraph RunWithGraph(Tensor input, Tensor h0, Tensor c0, Tensor? hiddenWeightMask, bool ownsMask)
+    public WeightDropInnerGraph RunWithGraph(Tensor input, Tensor h0, Tensor c0, Tensor? hiddenWeightMask, bool ownsMask,
+        ScalarType parameterType)
     {
-        var graph = WeightDropInnerGraph.Record(this, input, h0, c0, hiddenWeightMask, ownsMask);
+        var graph = WeightDropInnerGraph.Record(this, input, h0, c0, hiddenWeightMask, ownsMask, parameterType);
         _pending = new WeakReference<WeightDropInnerGraph>(graph);
         return graph;
     }

@@ -13,7 +13,7 @@ namespace Ulmfit.Modeling;
 /// same <see cref="Parameter"/> object and listing it once in a layer group fragile. The gradient is the same: an
 /// index-select's backward scatters rows into the table exactly like the embedding backward.
 /// </remarks>
-public sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
+public sealed class TokenEmbedding : nn.Module<Tensor, Tensor>, IComputePrecisionLayer
 {
 #pragma warning disable IDE1006 // PyTorch naming, on purpose: the field name is the state-dict key
     Parameter weight;
@@ -48,16 +48,23 @@ public sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>The (vocab, emb) table.</summary>
     public Parameter Weight => weight;
 
-    /// <summary>Looks up <paramref name="tokens"/> (batch, seq) int64; returns (batch, seq, emb).</summary>
+    /// <inheritdoc />
+    /// <remarks>With bf16 the looked-up rows are cast (not the table: only batch·seq rows are needed); the cast is
+    /// differentiable, so the table's gradient arrives in float32.</remarks>
+    public ComputePrecision Precision { get; set; }
+
+    /// <summary>Looks up <paramref name="tokens"/> (batch, seq) int64; returns (batch, seq, emb) in
+    /// <see cref="Precision"/>'s type.</summary>
     public override Tensor forward(Tensor tokens)
     {
         using var flat = tokens.reshape(-1);                 // (batch*seq)
-        using var rows = weight.index_select(0, flat);       // (batch*seq, emb)
-        if (PaddingId is not { } pad) return rows.reshape(tokens.shape[0], tokens.shape[1], EmbeddingSize);
+        using var rows = weight.index_select(0, flat);       // (batch*seq, emb), float32
+        using var cast = rows.CastTo(Precision);
+        if (PaddingId is not { } pad) return cast.reshape(tokens.shape[0], tokens.shape[1], EmbeddingSize);
         // Same values at padding positions, but taken from a detached view so no gradient reaches the padding row.
         using var isPad = flat.eq(pad).unsqueeze(1);         // (batch*seq, 1)
-        using var frozen = rows.detach();
-        using var mixed = where(isPad, frozen, rows);
+        using var frozen = cast.detach();
+        using var mixed = where(isPad, frozen, cast);
         return mixed.reshape(tokens.shape[0], tokens.shape[1], EmbeddingSize);
     }
 }

@@ -18,7 +18,7 @@ namespace Ulmfit.Modeling;
 /// see <see cref="NativeLstmWorkspace"/> for how the masked weight reaches it and the gradient comes back.
 /// Not thread-safe: one forward pass at a time per layer.
 /// </remarks>
-public sealed class WeightDropLstm : nn.Module
+public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer
 {
     // Field names are the parameter names: TorchSharp registers and moves (module.to) parameters by field name.
 #pragma warning disable IDE1006 // PyTorch naming, on purpose
@@ -67,6 +67,12 @@ public sealed class WeightDropLstm : nn.Module
 
     /// <summary>DropConnect probability on the hidden-to-hidden matrix (training only).</summary>
     public double WeightDropout { get; }
+
+    /// <inheritdoc />
+    /// <remarks>With bf16 the native LSTM runs on a bfloat16 workspace: the float32 parameters are copied (rounded) into
+    /// it before each call, the input and state are cast, and the weight gradients are cast back to float32 before
+    /// they reach the parameters. The output and the carried state are bf16.</remarks>
+    public ComputePrecision Precision { get; set; }
 
     /// <summary><c>weight_ih_l0</c>, (4·hidden, input), gate blocks i, f, g, o.</summary>
     public Parameter InputWeight => weight_ih_l0;
@@ -118,26 +124,32 @@ public sealed class WeightDropLstm : nn.Module
         if (state is { } s && (s.Hidden.dim() != 3 || s.Hidden.shape[1] != batch || s.Hidden.shape[2] != HiddenSize
                                || !s.Cell.shape.SequenceEqual(s.Hidden.shape)))
             throw new ArgumentException($"{GetName()} expects state (1, {batch}, {HiddenSize}), got [{string.Join(", ", s.Hidden.shape)}].");
-        var h0 = state?.Hidden ?? zeros(1, batch, HiddenSize, dtype: input.dtype, device: input.device);
-        var c0 = state?.Cell ?? zeros(1, batch, HiddenSize, dtype: input.dtype, device: input.device);
+        var dtype = Precision.ComputeType(weight_ih_l0.dtype);
+        var h0 = state is { } s0 ? InType(s0.Hidden, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
+        var c0 = state is { } s1 ? InType(s1.Cell, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
+        // A new handle (an alias when no cast is needed), so disposing it never touches the caller's tensor.
+        using var x = input.to(dtype);                                         // (batch, seq, input)
 
-        var workspace = _workspaces.Rent(weight_ih_l0.dtype, weight_ih_l0.device);
+        var workspace = _workspaces.Rent(dtype, weight_ih_l0.device);
         bool needsGraph = is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad));
         if (!needsGraph)
         {
             workspace.Load(weight_ih_l0, weight_hh_l0_raw, mask, bias_ih_l0, bias_hh_l0);
             if (ownsMask) mask?.Dispose();
-            var (y, hn, cn) = workspace.RunWithoutGraph(input, h0, c0);
+            var (y, hn, cn) = workspace.RunWithoutGraph(x, h0, c0);
             return (y, new LstmState(hn, cn));
         }
-        using var packed = WeightDropLstmFunction.apply(input, weight_hh_l0_raw, weight_ih_l0, bias_ih_l0, bias_hh_l0, h0, c0,
-            new WeightDropCall(workspace, mask, ownsMask))[0];                 // (batch, seq + 1, hidden)
+        using var packed = WeightDropLstmFunction.apply(x, weight_hh_l0_raw, weight_ih_l0, bias_ih_l0, bias_hh_l0, h0, c0,
+            new WeightDropCall(workspace, mask, ownsMask, weight_hh_l0_raw.dtype))[0]; // (batch, seq + 1, hidden)
         long steps = input.shape[1];
         var output = packed.narrow(1, 0, steps);                              // (batch, seq, hidden)
         var hidden = output.narrow(1, steps - 1, 1).transpose(0, 1);          // (1, batch, hidden): h_n = last output
         var cell = packed.narrow(1, steps, 1).transpose(0, 1);                // (1, batch, hidden)
         return (output, new LstmState(hidden, cell));
     }
+
+    // A state carried from a call in another precision (or restored from a checkpoint) is cast to this call's type.
+    static Tensor InType(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to(dtype);
 
     Tensor SampleHiddenWeightMask()
     {

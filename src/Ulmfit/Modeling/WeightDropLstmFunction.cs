@@ -6,7 +6,9 @@ namespace Ulmfit.Modeling;
 /// <param name="Workspace">The free native LSTM to compute on.</param>
 /// <param name="HiddenWeightMask">Scaled DropConnect keep-mask, shape of the raw matrix; null for no dropout.</param>
 /// <param name="OwnsMask">True when the mask was sampled for this call only, so the call may free it after backward.</param>
-internal sealed record WeightDropCall(NativeLstmWorkspace Workspace, Tensor? HiddenWeightMask, bool OwnsMask);
+/// <param name="ParameterType">The real parameters' type (float32 master weights): the weight gradients are returned
+/// in it even when the workspace computes in bf16.</param>
+internal sealed record WeightDropCall(NativeLstmWorkspace Workspace, Tensor? HiddenWeightMask, bool OwnsMask, ScalarType ParameterType);
 
 /// <summary>
 /// The autograd node of one <see cref="WeightDropLstm"/> call. Inputs, in order: input (batch, seq, in), raw
@@ -42,7 +44,7 @@ internal sealed class WeightDropLstmFunction : autograd.MultiTensorFunction<Weig
         var call = (WeightDropCall)vars[7];
 
         call.Workspace.Load(inputWeight, rawHiddenWeight, call.HiddenWeightMask, inputBias, hiddenBias);
-        var graph = call.Workspace.RunWithGraph(input, h0, c0, call.HiddenWeightMask, call.OwnsMask);
+        var graph = call.Workspace.RunWithGraph(input, h0, c0, call.HiddenWeightMask, call.OwnsMask, call.ParameterType);
         ctx.save_data("graph", graph);
         ctx.set_materialize_grads(false);
         using var cellAsStep = graph.Cell.transpose(0, 1);       // (batch, 1, hidden)
@@ -83,11 +85,13 @@ internal sealed class WeightDropInnerGraph
     readonly Tensor? _inputLeaf, _h0Leaf, _c0Leaf;
     readonly Tensor? _mask;
     readonly bool _ownsMask;
+    readonly ScalarType _parameterType;
     bool _backwardDone;
 
     WeightDropInnerGraph(NativeLstmWorkspace workspace, Tensor? inputLeaf, Tensor? h0Leaf, Tensor? c0Leaf, Tensor? mask,
-        bool ownsMask, Tensor output, Tensor cell)
+        bool ownsMask, ScalarType parameterType, Tensor output, Tensor cell)
     {
+        _parameterType = parameterType;
         _workspace = workspace;
         _inputLeaf = inputLeaf;
         _h0Leaf = h0Leaf;
@@ -103,7 +107,8 @@ internal sealed class WeightDropInnerGraph
 
     public bool IsFinished => _backwardDone || Output.IsInvalid;
 
-    public static WeightDropInnerGraph Record(NativeLstmWorkspace workspace, Tensor input, Tensor h0, Tensor c0, Tensor? mask, bool ownsMask)
+    public static WeightDropInnerGraph Record(NativeLstmWorkspace workspace, Tensor input, Tensor h0, Tensor c0, Tensor? mask, bool ownsMask,
+        ScalarType parameterType)
     {
         // Fresh leaves cut from the outer graph: the outer node (WeightDropLstmFunction) owns the edges to the real
         // inputs, so the private graph must end here.
@@ -114,7 +119,7 @@ internal sealed class WeightDropInnerGraph
         using var _ = enable_grad();
         var (output, hidden, cell) = workspace.CallNative(inputLeaf ?? input, h0Leaf ?? h0, c0Leaf ?? c0);
         hidden.Dispose(); // equal to the last step of output, which carries its gradient
-        return new WeightDropInnerGraph(workspace, inputLeaf, h0Leaf, c0Leaf, mask, ownsMask, output, cell);
+        return new WeightDropInnerGraph(workspace, inputLeaf, h0Leaf, c0Leaf, mask, ownsMask, parameterType, output, cell);
     }
 
     /// <summary>Back-propagates <paramref name="packedGrad"/>, the gradient of the packed output (batch, seq + 1, hidden).</summary>
@@ -137,6 +142,13 @@ internal sealed class WeightDropInnerGraph
             retain_graph: false, create_graph: false, allow_unused: false);
         var grads = new Tensor?[wrt.Length];
         for (int i = 0; i < needed.Count; i++) grads[needed[i].k] = computed[i];
+        // A bf16 workspace yields bf16 weight gradients; the master weights take them in their own type (float32).
+        for (int k = 0; k < 4; k++)
+            if (grads[k] is { } g && g.dtype != _parameterType)
+            {
+                grads[k] = g.to(_parameterType);
+                g.Dispose();
+            }
 
         if (_mask is not null && grads[1] is { } maskedGrad)
         {

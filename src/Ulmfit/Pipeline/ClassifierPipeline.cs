@@ -110,7 +110,7 @@ public static class ClassifierPipeline
             tuned = await LanguageModelPipeline.FineTuneAsync(new FineTuneOptions
             {
                 PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
-                Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed,
+                Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed, Precision = o.Precision,
                 Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
                 Schedule = o.LanguageModelSchedule, GroupFactor = o.LanguageModelGroupFactor,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
@@ -156,6 +156,7 @@ public static class ClassifierPipeline
                 config = config with { Bptt = o.Bptt, MaxLength = o.MaxLength };
                 using var classifier = new TextClassifier(config);
                 if (lm != null) classifier.LoadEncoderWeights(lm);
+                classifier.SetComputePrecision(o.Precision);
                 lm?.Dispose();
                 lm = null;
 

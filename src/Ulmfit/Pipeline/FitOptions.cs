@@ -73,6 +73,10 @@ public sealed record FitOptions
     public int Layers { get; init; } = 3;
     public VocabularySettings Vocabulary { get; init; } = new();
 
+    /// <summary>Number format of the model's forward and backward passes (weights, gradients and optimizer state stay
+    /// float32; saved models are the same either way).</summary>
+    public Modeling.ComputePrecision Precision { get; init; } = Modeling.ComputePrecision.Fp32;
+
     public int Threads { get; init; } = Environment.ProcessorCount;
     public ulong Seed { get; init; } = 42;
 

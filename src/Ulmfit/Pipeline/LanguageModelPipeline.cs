@@ -68,6 +68,7 @@ public static class LanguageModelPipeline
 
         manual_seed((long)options.Seed);
         using var model = continued ?? NewModel(options, corpus.Vocabulary.Count);
+        model.SetComputePrecision(options.Precision);
         var trainer = Trainer(options, model, corpus, "pretrain", options.LearningRate, options.Epochs, trainableGroups: null, backwards, logger);
         var stageClock = Stopwatch.StartNew();
         var result = await Run(trainer, options, "pretrain", progress, cancellationToken);
@@ -100,6 +101,7 @@ public static class LanguageModelPipeline
         VocabularyTransferReport transfer;
         using (pretrained)
             transfer = VocabularyTransfer.Apply(oldVocabulary.Tokens, corpus.Vocabulary.Tokens, pretrained, model);
+        model.SetComputePrecision(options.Precision);
         logger?.LogInformation("Vocabulary transfer: {Kept} tokens kept their rows, {New} new", transfer.KeptTokens, transfer.NewTokens);
 
         var epochs = new List<EpochResult>();

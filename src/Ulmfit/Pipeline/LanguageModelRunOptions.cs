@@ -52,6 +52,10 @@ public abstract record LanguageModelRunOptions
     public bool Resume { get; init; }
 
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Number format of the model's forward and backward passes (weights, gradients and optimizer state stay
+    /// float32; saved models are the same either way).</summary>
+    public Modeling.ComputePrecision Precision { get; init; } = Modeling.ComputePrecision.Fp32;
+
     public int Threads { get; init; } = Environment.ProcessorCount;
     public ulong Seed { get; init; } = 42;
 

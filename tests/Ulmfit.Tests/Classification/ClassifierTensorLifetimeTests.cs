@@ -2,6 +2,7 @@ using TorchSharp;
 using Ulmfit.Classification;
 using Ulmfit.Data;
 using Ulmfit.Engine;
+using Ulmfit.Modeling;
 using Ulmfit.Training;
 using static TorchSharp.torch;
 using static Ulmfit.Tests.Classification.TinyClassifiers;
@@ -14,8 +15,10 @@ public class ClassifierTensorLifetimeTests
 {
     public ClassifierTensorLifetimeTests() => TorchRuntime.Initialise(1);
 
-    [Fact]
-    public void Live_tensor_count_stays_flat_over_150_bpt3c_training_steps()
+    [Theory]
+    [InlineData(ComputePrecision.Fp32)]
+    [InlineData(ComputePrecision.BFloat16)]
+    public void Live_tensor_count_stays_flat_over_150_bpt3c_training_steps(ComputePrecision precision)
     {
         // bptt 4 and documents up to 30 tokens: several chunks per batch, some without graph, some pooled.
         var data = BandTask(64, seed: 3);
@@ -26,7 +29,7 @@ public class ClassifierTensorLifetimeTests
             return (int[])[.. ids, .. ids];
         })]);
         var dataset = ClassificationDataset.SingleLabel(documents, [.. Enumerable.Range(0, 64).Select(data.Label)], Classes);
-        using var classifier = new TextClassifier(Config(bptt: 4, maxLength: 12));
+        using var classifier = new TextClassifier(Config(bptt: 4, maxLength: 12)).SetComputePrecision(precision);
         var batcher = new ClassifierBatcher(documents, classifier.Config, new ClassifierBatchingOptions { BatchSize = 8 });
         using var optimizer = new LayerGroupOptimizer(classifier.LayerGroups, AdamWSettings.Ulmfit);
         using var loss = new ClassifierLoss(multiLabel: false, classCount: 3, labelSmoothing: 0.1, classWeights: [1, 2, 1]);

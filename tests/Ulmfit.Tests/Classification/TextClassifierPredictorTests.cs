@@ -30,13 +30,14 @@ public class TextClassifierPredictorTests
         return Vocabulary.Build(counter, new VocabularySettings(MaxSize: 100, MinFrequency: 1));
     }
 
-    static TextClassifierPredictor Predictor(Vocabulary vocabulary, bool backwards = false, bool multiLabel = false, int batchSize = 64, long seed = 1)
+    static TextClassifierPredictor Predictor(Vocabulary vocabulary, bool backwards = false, bool multiLabel = false, int batchSize = 64, long seed = 1,
+        ComputePrecision? precision = null)
     {
         torch.manual_seed(seed);
         var config = new TextClassifierConfig(new AwdLstmConfig(vocabulary.Count) { EmbeddingSize = 8, HiddenSize = 12, Layers = 2 }, Classes)
         { Bptt = 5, MaxLength = 20, HeadHiddenSize = 6, Backwards = backwards, MultiLabel = multiLabel };
         return new TextClassifierPredictor(new TextClassifier(config), UlmfitTokenizer.Default, vocabulary,
-            new TextClassifierPredictorOptions { Batching = new ClassifierBatchingOptions { BatchSize = batchSize } });
+            new TextClassifierPredictorOptions { Batching = new ClassifierBatchingOptions { BatchSize = batchSize }, Precision = precision });
     }
 
     /// <summary>
@@ -86,6 +87,28 @@ public class TextClassifierPredictorTests
         Assert.All(batched, p => Assert.Equal(Classes[p.ClassIndex], p.Label));
         Assert.True(batched.Select(p => p.Label).Distinct().Count() > 1, "the texts should not all get one class");
         Assert.True(batched.Max(p => p.Probabilities[0]) - batched.Min(p => p.Probabilities[0]) > 0.1f);
+    }
+
+    [Fact]
+    public void A_bf16_predictor_gives_the_fp32_answers_within_bf16_rounding()
+    {
+        var texts = Texts(40, seed: 4);
+        var vocabulary = VocabularyOf(texts);
+        using var fp32 = Predictor(vocabulary, batchSize: 7);
+        using var bf16 = Predictor(vocabulary, batchSize: 7, precision: ComputePrecision.BFloat16);
+        Spread(fp32, texts);
+        Spread(bf16, texts); // statistics of bf16 features, as a bf16 fine-tuning run would have left them
+
+        Assert.Equal(ComputePrecision.BFloat16, bf16.Classifier.GetComputePrecision());
+        var expected = fp32.Predict(texts);
+        var actual = bf16.Predict(texts);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.All(actual, p => Assert.Equal(1f, p.Probabilities.Sum(), 1e-5f));
+        double maxDiff = expected.Zip(actual).Max(pair => pair.First.Probabilities.Zip(pair.Second.Probabilities).Max(x => Math.Abs(x.First - x.Second)));
+        Assert.True(maxDiff > 0, "bf16 gave bit-identical probabilities: it did not run");
+        Assert.True(maxDiff < 0.05, $"bf16 probabilities differ by up to {maxDiff}");
+        // Labels may flip only where fp32 itself was nearly undecided.
+        Assert.True(expected.Zip(actual).Count(pair => pair.First.Label != pair.Second.Label) <= 2);
     }
 
     [Fact]

@@ -57,6 +57,13 @@ public class ClassifierCommandTests : IDisposable
         string[] lines = File.ReadAllLines(predictions);
         Assert.Equal("label,account,billing,product,shipping,technical", lines[0]);
         Assert.Equal(121, lines.Length);
+        string bf16Predictions = Path.Combine(_dir, "pred-bf16.csv");
+        Assert.Equal(0, CliApp.Run(["predict", "--model", model, "--input", Sample("test.csv"), "--out", bf16Predictions, "--dtype", "bf16"], new CapturedConsole()));
+        string[] bf16Lines = File.ReadAllLines(bf16Predictions);
+        Assert.Equal(lines[0], bf16Lines[0]);
+        Assert.Equal(121, bf16Lines.Length);
+        // bf16 may flip only the few nearly undecided documents.
+        Assert.True(lines.Zip(bf16Lines).Count(pair => pair.First.Split(',')[0] != pair.Second.Split(',')[0]) <= 6);
         var stdin = new CapturedConsole("Where is my parcel?\nI was charged twice\n");
         Assert.Equal(0, CliApp.Run(["predict", "--model", model, "--input", "-"], stdin));
         string[] jsonLines = stdin.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -84,14 +91,25 @@ public class ClassifierCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("clf-infer")]
-    [InlineData("clf-train")]
-    public void Classifier_benchmarks_report_documents_per_second(string mode)
+    [InlineData("clf-infer", "fp32")]
+    [InlineData("clf-train", "fp32")]
+    [InlineData("clf-infer", "bf16")]
+    [InlineData("clf-train", "bf16")]
+    [InlineData("lm-train", "auto")]
+    public void Benchmarks_report_throughput_in_the_requested_compute_type(string mode, string dtype)
     {
-        string json = Path.Combine(_dir, $"{mode}.json");
-        Assert.Equal(0, CliApp.Run(["bench", "--mode", mode, "--vocab", "500", "--emb", "16", "--hidden", "32", "--seq-len", "30", "--bptt", "10",
-            "--batch-size", "8", "--steps", "2", "--warmup", "1", "--json", json], new CapturedConsole()));
+        string json = Path.Combine(_dir, $"{mode}-{dtype}.json");
+        var console = new CapturedConsole();
+        Assert.True(CliApp.Run(["bench", "--mode", mode, "--vocab", "500", "--emb", "16", "--hidden", "32", "--seq-len", "30", "--bptt", "10",
+            "--batch-size", "8", "--steps", "2", "--warmup", "1", "--dtype", dtype, "--json", json], console) == 0, string.Join("\n", console.Errors));
         using var summary = JsonDocument.Parse(File.ReadAllText(json));
+        string expected = dtype == "auto" ? Ulmfit.Modeling.ComputePrecisions.Name(Ulmfit.Modeling.ComputePrecisions.Auto(Ulmfit.Engine.CpuFeatures.Current)) : dtype;
+        Assert.Equal(expected, summary.RootElement.GetProperty("dtype").GetString());
+        if (mode == "lm-train")
+        {
+            Assert.True(summary.RootElement.GetProperty("tokens_per_s").GetDouble() > 0);
+            return;
+        }
         Assert.True(summary.RootElement.GetProperty("docs_per_s").GetDouble() > 0);
         Assert.True(summary.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
     }

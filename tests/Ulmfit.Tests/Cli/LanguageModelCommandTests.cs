@@ -97,6 +97,17 @@ public class LanguageModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void Unknown_compute_type_is_refused_with_one_line_naming_the_choices()
+    {
+        var console = new CapturedConsole();
+        int code = CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", Path.Combine(_dir, "x"), "--dtype", "fp16"], console);
+        Assert.NotEqual(0, code);
+        string error = Assert.Single(console.Errors);
+        Assert.Contains("--dtype must be fp32, bf16 or auto", error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+    }
+
+    [Fact]
     public void Unavailable_architecture_is_refused_with_one_line()
     {
         var console = new CapturedConsole();
