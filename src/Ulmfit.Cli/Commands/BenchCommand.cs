@@ -21,7 +21,7 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "fp32 (bf16 is planned)." };
-        var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm (qrnn is planned)." };
+        var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm or qrnn." };
         var command = new Command("bench", "Measure training or inference throughput on synthetic data (JSON on stdout).")
         {
             mode, vocab, emb, hidden, layers, batchSize, bptt, seqLen, steps, warmup, dtype, arch,
@@ -31,9 +31,10 @@ internal static class BenchCommand
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
-            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
             var shape = new BenchmarkShape
             {
+                Architecture = architecture,
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
                 Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup),

@@ -35,6 +35,7 @@ internal static class FitCommand
         var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
         var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
         var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
+        var arch = new Option<string>("--arch") { Description = "From scratch: awd-lstm or qrnn (with --lm the language model's own architecture is used).", DefaultValueFactory = _ => "awd-lstm" };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();
         var command = new Command(classifierOnly ? "train-classifier" : "fit", classifierOnly
@@ -42,7 +43,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
+            dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         common.AddTo(command);
@@ -59,6 +60,7 @@ internal static class FitCommand
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
                 MaxLength = parse.GetValue(maxLen), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
                 BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
+                Architecture = EncoderChoices.Architecture(parse.GetValue(arch)!),
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
                 Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,

@@ -13,20 +13,21 @@ internal static class PretrainCommand
         var emb = new Option<int>("--emb") { Description = "Embedding size (also the last LSTM layer's size).", DefaultValueFactory = _ => 400 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner LSTM layers.", DefaultValueFactory = _ => 1152 };
         var layers = new Option<int>("--layers") { Description = "LSTM layers.", DefaultValueFactory = _ => 3 };
-        var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (qrnn is planned).", DefaultValueFactory = _ => "awd-lstm" };
+        var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var dtype = new Option<string>("--dtype") { Description = "Compute type: fp32 (bf16 is planned).", DefaultValueFactory = _ => "fp32" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
         var shared = new LanguageModelCommandOptions();
-        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards };
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards };
         shared.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
-            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
             var options = shared.Apply(new PretrainOptions
             {
+                Architecture = architecture,
                 Inputs = parse.GetValue(corpus)!,
                 OutputDirectory = parse.GetValue(shared.Out)!,
                 EmbeddingSize = parse.GetValue(emb),
@@ -44,11 +45,17 @@ internal static class PretrainCommand
 /// <summary>The encoder and compute type choices the contract names; only what is implemented is accepted.</summary>
 internal static class EncoderChoices
 {
-    public static void Check(string arch, string dtype)
+    /// <summary>The architecture <paramref name="arch"/> names, after checking both choices.</summary>
+    public static Modeling.EncoderArchitecture Check(string arch, string dtype)
     {
-        if (arch != "awd-lstm")
-            throw new OptionException(arch == "qrnn" ? "--arch qrnn is not available yet: use awd-lstm" : $"--arch must be awd-lstm or qrnn (got '{arch}')");
+        var architecture = Architecture(arch);
         if (dtype != "fp32")
             throw new OptionException(dtype == "bf16" ? "--dtype bf16 is not available yet: use fp32" : $"--dtype must be fp32 or bf16 (got '{dtype}')");
+        return architecture;
     }
+
+    /// <summary>The architecture <paramref name="arch"/> names (awd-lstm or qrnn).</summary>
+    public static Modeling.EncoderArchitecture Architecture(string arch) =>
+        Modeling.EncoderArchitectureNames.TryParse(arch, out var a) ? a
+            : throw new OptionException($"--arch must be awd-lstm or qrnn (got '{arch}')");
 }

@@ -18,9 +18,10 @@ public sealed record BenchmarkShape
     public int Classes { get; init; } = 6;
     public int Steps { get; init; } = 5;
     public int Warmup { get; init; } = 2;
+    public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
 
     public AwdLstmConfig LanguageModelConfig() =>
-        new(Vocab) { EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
+        new(Vocab) { Architecture = Architecture, EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
 }
 
 /// <summary>Timings of a benchmark: per-step seconds of the timed steps, and the throughput they give.</summary>

@@ -127,7 +127,7 @@ public static class ClassifierPipeline
                 var config = lm != null
                     ? TextClassifierConfig.ForLanguageModel(lm.Config, training.Classes, o.DropMult, o.MultiLabel, backwards)
                     : new TextClassifierConfig(AwdLstmConfig.ForClassifier(vocabulary.Count, o.DropMult) with
-                        { EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
+                        { Architecture = o.Architecture, EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
                         { MultiLabel = o.MultiLabel, Backwards = backwards };
                 config = config with { Bptt = o.Bptt, MaxLength = o.MaxLength };
                 using var classifier = new TextClassifier(config);

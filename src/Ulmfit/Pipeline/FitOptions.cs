@@ -48,6 +48,9 @@ public sealed record FitOptions
     public int? EarlyStoppingPatience { get; init; }
     public StageSchedule Schedule { get; init; } = StageSchedule.OneCycle;
 
+    /// <summary>From scratch only: the recurrent layers (with a pretrained LM, its own architecture is used).</summary>
+    public Modeling.EncoderArchitecture Architecture { get; init; } = Modeling.EncoderArchitecture.AwdLstm;
+
     /// <summary>From scratch only: the encoder's size (ULMFiT's 400/1152/3 by default).</summary>
     public int EmbeddingSize { get; init; } = 400;
     public int HiddenSize { get; init; } = 1152;

@@ -40,7 +40,7 @@ public static class LanguageModelPipeline
 {
     const string VocabularyFile = "vocab.json";
 
-    /// <summary>Stage 1: trains a new AWD-LSTM language model on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
+    /// <summary>Stage 1: trains a new language model (AWD-LSTM or QRNN) on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
     public static async Task<LanguageModelRunResult> PretrainAsync(PretrainOptions options, IProgress<LanguageModelRunProgress>? progress = null,
         ILogger? logger = null, CancellationToken cancellationToken = default)
     {
@@ -53,6 +53,7 @@ public static class LanguageModelPipeline
         manual_seed((long)options.Seed);
         var config = new AwdLstmConfig(corpus.Vocabulary.Count)
         {
+            Architecture = options.Architecture,
             EmbeddingSize = options.EmbeddingSize, HiddenSize = options.HiddenSize, Layers = options.Layers,
             Dropouts = AwdLstmDropouts.LanguageModel, DropMult = options.DropMult,
         };
