@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Ulmfit.Benchmarks;
 
 /// <summary>
-/// Forward + backward time of the QRNN recurrence c_t = f_t·z_t + (1 − f_t)·c_{t−1} in three formulations: the
-/// library's custom autograd node (<see cref="ForgetMultFunction"/>: one in-place <c>addcmul_</c> per step each way),
-/// a chunked parallel scan (plain autograd ops, a few nodes per chunk), and the naive per-step autograd loop.
+/// Forward + backward time of the QRNN recurrence c_t = f_t·z_t + (1 − f_t)·c_{t−1} in four formulations: the
+/// library's custom autograd node (<see cref="ForgetMultFunction"/> on <see cref="ForgetMultKernel"/>), the same node's
+/// tensor-op fallback (one in-place <c>addcmul_</c> per step each way), a chunked parallel scan (plain autograd ops, a
+/// few nodes per chunk), and the naive per-step autograd loop.
 /// </summary>
 public static class ForgetMultBenchmark
 {
@@ -27,9 +28,51 @@ public static class ForgetMultBenchmark
         {
             ["chunked_vs_custom_max_abs_diff"] = difference,
             ["custom_function_ms"] = Time(batch, seq, hidden, repeats, ForgetMultFunction.Apply),
+            ["custom_function_tensor_op_loop_ms"] = TimeTensorOpLoop(batch, seq, hidden, repeats),
             [$"chunked_scan_k{chunk}_ms"] = Time(batch, seq, hidden, repeats, (f, z, c0) => ChunkedScan(f, z, c0, chunk)),
             ["naive_autograd_loop_ms"] = Time(batch, seq, hidden, repeats, NaiveLoop),
+            ["whole_qrnn_layer_ms"] = TimeLayer(batch, seq, hidden, repeats),
         };
+    }
+
+    /// <summary>The custom function's fallback (one in-place libtorch op per step each way), called directly.</summary>
+    static double TimeTensorOpLoop(int batch, int seq, int hidden, int repeats)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < repeats + 1; i++)
+        {
+            using var scope = NewDisposeScope();
+            var f = rand(batch, seq, hidden);
+            var z = randn(batch, seq, hidden);
+            var c0 = zeros(batch, hidden);
+            var upstream = randn(batch, seq, hidden);
+            long start = Stopwatch.GetTimestamp();
+            var c = ForgetMultFunction.ScanWithTensorOps(f, z, c0);
+            ForgetMultFunction.GradientsWithTensorOps(f, z, c0, c, upstream);
+            if (i > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        times.Sort();
+        return Math.Round(times[times.Count / 2], 2);
+    }
+
+    /// <summary>A whole inner <see cref="QrnnLayer"/> (hidden → hidden, DropConnect on) forward+backward, for scale.</summary>
+    static double TimeLayer(int batch, int seq, int hidden, int repeats)
+    {
+        using var layer = new QrnnLayer(hidden, hidden, weightDropout: 0.2);
+        layer.train();
+        var times = new List<double>();
+        for (int i = 0; i < repeats + 1; i++)
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(batch, seq, hidden).requires_grad_(true);
+            long start = Stopwatch.GetTimestamp();
+            var (output, _) = layer.Forward(x);
+            output.sum().backward();
+            if (i > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            layer.zero_grad();
+        }
+        times.Sort();
+        return Math.Round(times[times.Count / 2], 2);
     }
 
     static double Time(int batch, int seq, int hidden, int repeats, Func<Tensor, Tensor, Tensor, Tensor> forgetMult)

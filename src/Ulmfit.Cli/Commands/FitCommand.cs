@@ -34,7 +34,7 @@ internal static class FitCommand
         var patience = new Option<int?>("--early-stopping") { Description = "Stop after this many epochs without a better validation metric." };
         var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
         var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
+        var layers = new Option<int>("--layers") { Description = "From scratch: recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
         var arch = new Option<string>("--arch") { Description = "From scratch: awd-lstm or qrnn (with --lm the language model's own architecture is used).", DefaultValueFactory = _ => "awd-lstm" };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();

@@ -10,9 +10,9 @@ internal static class PretrainCommand
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
         var corpus = new Option<string[]>("--corpus") { Description = "Training text: files, a folder of .txt files, or a corpus folder with train-*/valid* files.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last LSTM layer's size).", DefaultValueFactory = _ => 400 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner LSTM layers.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "LSTM layers.", DefaultValueFactory = _ => 3 };
+        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last recurrent layer's size).", DefaultValueFactory = _ => 400 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner recurrent layers.", DefaultValueFactory = _ => 1152 };
+        var layers = new Option<int>("--layers") { Description = "Recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
         var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var dtype = new Option<string>("--dtype") { Description = "Compute type: fp32 (bf16 is planned).", DefaultValueFactory = _ => "fp32" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };

@@ -10,9 +10,10 @@ namespace Ulmfit.Modeling;
 /// </summary>
 /// <remarks>
 /// Written as a plain per-step loop of tensor ops, autograd would record several nodes per time step and keep every
-/// intermediate alive. Here the forward runs without a graph and writes straight into the preallocated output
-/// (f·z computed for the whole sequence at once, then one in-place <c>addcmul_</c> per step), and the backward is the
-/// analytic reverse scan, also one <c>addcmul_</c> per step:
+/// intermediate alive. Here the forward runs without a graph and writes straight into the preallocated output, and the
+/// backward is the analytic reverse scan. On CPU float32/float64 both are single passes over memory
+/// (<see cref="ForgetMultKernel"/>); otherwise they are tensor loops with one in-place <c>addcmul_</c> per step
+/// (f·z computed for the whole sequence at once). The reverse scan:
 /// <code>
 /// D_t  = ∂L/∂c_t + (1 − f_{t+1})·D_{t+1}        (total gradient reaching c_t; D_T = ∂L/∂c_T)
 /// ∂L/∂z_t = D_t·f_t
@@ -74,6 +75,19 @@ internal sealed class ForgetMultFunction : autograd.SingleTensorFunction<ForgetM
     internal static Tensor Scan(Tensor forget, Tensor candidate, Tensor initial)
     {
         using var _ = no_grad();
+        if (ForgetMultKernel.Supports(forget, candidate, initial))
+        {
+            var result = empty_like(forget);
+            ForgetMultKernel.Forward(forget, candidate, initial, result);
+            return result;
+        }
+        return ScanWithTensorOps(forget, candidate, initial);
+    }
+
+    /// <summary>The same with one in-place tensor op per step (any device and dtype).</summary>
+    internal static Tensor ScanWithTensorOps(Tensor forget, Tensor candidate, Tensor initial)
+    {
+        using var _ = no_grad();
         long steps = forget.shape[1];
         var cells = forget.mul(candidate);                   // (batch, seq, hidden): f_t·z_t, completed in place below
         using var retain = forget.neg().add_(1.0);           // (batch, seq, hidden): 1 − f_t
@@ -93,6 +107,22 @@ internal sealed class ForgetMultFunction : autograd.SingleTensorFunction<ForgetM
 
     /// <summary>The analytic gradients [∂L/∂f, ∂L/∂z, ∂L/∂c_0] for the upstream gradient <paramref name="gradCells"/>.</summary>
     internal static List<Tensor> Gradients(Tensor forget, Tensor candidate, Tensor initial, Tensor cells, Tensor gradCells)
+    {
+        using var _ = no_grad();
+        using var upstream = gradCells.contiguous();         // autograd may hand over an expanded or strided gradient
+        if (ForgetMultKernel.Supports(forget, candidate, initial, cells, upstream))
+        {
+            var gradForget = empty_like(forget);
+            var gradCandidate = empty_like(candidate);
+            var gradInitial = empty_like(initial);
+            ForgetMultKernel.Backward(forget, candidate, initial, cells, upstream, gradForget, gradCandidate, gradInitial);
+            return [gradForget, gradCandidate, gradInitial];
+        }
+        return GradientsWithTensorOps(forget, candidate, initial, cells, upstream);
+    }
+
+    /// <summary>The same with one in-place tensor op per step (any device and dtype).</summary>
+    internal static List<Tensor> GradientsWithTensorOps(Tensor forget, Tensor candidate, Tensor initial, Tensor cells, Tensor gradCells)
     {
         using var _ = no_grad();
         long steps = forget.shape[1];

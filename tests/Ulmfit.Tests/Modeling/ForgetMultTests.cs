@@ -26,6 +26,8 @@ public class ForgetMultTests
     [Theory]
     [InlineData(3, 7, 5)]
     [InlineData(2, 1, 4)]
+    [InlineData(2, 6, 19)]     // SIMD lanes and a scalar tail
+    [InlineData(4, 50, 200)]   // big enough to split the batch rows over threads
     public void Forward_equals_the_step_by_step_recurrence(long batch, long seq, long hidden)
     {
         using var scope = NewDisposeScope();
@@ -38,6 +40,8 @@ public class ForgetMultTests
     [Theory]
     [InlineData(3, 7, 5)]
     [InlineData(2, 1, 4)]
+    [InlineData(2, 6, 19)]
+    [InlineData(4, 50, 200)]
     public void Gradients_for_forget_candidate_and_initial_cell_equal_autograd_through_the_reference(long batch, long seq, long hidden)
     {
         using var scope = NewDisposeScope();
@@ -50,6 +54,30 @@ public class ForgetMultTests
         string[] names = ["f", "z", "c0"];
         for (int i = 0; i < 3; i++)
             Assert.True(MaxAbs(fastGrads[i], referenceGrads[i]) < 1e-8, $"gradient for {names[i]} differs by {MaxAbs(fastGrads[i], referenceGrads[i])}");
+    }
+
+    [Fact]
+    public void The_tensor_op_loop_for_other_devices_and_dtypes_agrees_with_the_reference_too()
+    {
+        using var scope = NewDisposeScope();
+        var (f, z, c0) = Inputs(3, 7, 5, requiresGrad: true);
+        var upstream = randn(3, 7, 5, dtype: ScalarType.Float64);
+        var cells = ForgetMultFunction.ScanWithTensorOps(f, z, c0);
+        var reference = QrnnReference.ForgetMult(f, z, c0);
+        Assert.True(MaxAbs(cells, reference) < 1e-12);
+        var grads = ForgetMultFunction.GradientsWithTensorOps(f, z, c0, cells, upstream);
+        var referenceGrads = autograd.grad([reference], [f, z, c0], [upstream]);
+        for (int i = 0; i < 3; i++) Assert.True(MaxAbs(grads[i], referenceGrads[i]) < 1e-8, $"gradient {i}");
+    }
+
+    [Fact]
+    public void Float32_inputs_give_float32_results_close_to_the_float64_ones()
+    {
+        using var scope = NewDisposeScope();
+        var (f, z, c0) = Inputs(3, 9, 21, requiresGrad: false);
+        var single = ForgetMultFunction.Apply(f.to(ScalarType.Float32), z.to(ScalarType.Float32), c0.to(ScalarType.Float32));
+        Assert.Equal(ScalarType.Float32, single.dtype);
+        Assert.True(MaxAbs(single.to(ScalarType.Float64), ForgetMultFunction.Apply(f, z, c0)) < 1e-5);
     }
 
     [Fact]
