@@ -5,12 +5,12 @@ namespace Ulmfit.Benchmarks;
 
 /// <summary>
 /// Runs the PyTorch peer benchmark (shared/peer/torch_awd_lstm_bench.py, Debian's python3-torch) on the same shapes
-/// and thread count, and returns its JSON line. OPENBLAS_CORETYPE=SkylakeX as its README asks (OpenBLAS otherwise
-/// mis-detects this CPU and uses generic kernels).
+/// and thread count, and returns its JSON line with its peak resident memory added. OPENBLAS_CORETYPE=SkylakeX as
+/// its README asks (OpenBLAS otherwise mis-detects this CPU and uses generic kernels).
 /// </summary>
 public static class PeerBenchmark
 {
-    public static JsonNode? Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout)
+    public static JsonNode Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout)
     {
         if (!File.Exists(script)) return new JsonObject { ["error"] = $"peer script not found: {script}" };
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -26,14 +26,36 @@ public static class PeerBenchmark
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        // The child's high-water mark (VmHWM) only grows, so the last value read before it exits is its peak.
+        double peakMegabytes = 0;
+        var deadline = Stopwatch.StartNew();
+        while (!process.WaitForExit(100))
         {
-            process.Kill(entireProcessTree: true);
-            return new JsonObject { ["error"] = $"peer timed out after {timeout}" };
+            peakMegabytes = Math.Max(peakMegabytes, ReadPeakMegabytes(process.Id));
+            if (deadline.Elapsed > timeout)
+            {
+                process.Kill(entireProcessTree: true);
+                return new JsonObject { ["error"] = $"peer timed out after {timeout}" };
+            }
         }
         string last = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (process.ExitCode != 0 || !last.StartsWith('{'))
             return new JsonObject { ["error"] = $"peer exited {process.ExitCode}: {stderr.Result.Split('\n').LastOrDefault(l => l.Length > 0)}" };
-        return JsonNode.Parse(last);
+        var result = JsonNode.Parse(last)!;
+        result["peak_rss_mb"] = Math.Round(peakMegabytes, 1);
+        return result;
+    }
+
+    static double ReadPeakMegabytes(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0]) / 1024.0;
+        }
+        catch (IOException) { }           // the process ended between the check and the read
+        catch (UnauthorizedAccessException) { }
+        return 0;
     }
 }

@@ -6,8 +6,8 @@ namespace Ulmfit.Cli.Commands;
 
 /// <summary>
 /// `ulmfit demo`: the whole job on the bundled sample data set (support-ticket messages we wrote), on shipped
-/// defaults, in a few minutes on two cores: LM pretraining, LM fine-tuning, classifier, test accuracy. Until a pretrained English LM ships, stage 1 trains a small LM on
-/// the sample's own text.
+/// defaults, in a few minutes on two cores: the shipped pretrained LMs (stage 1), LM fine-tuning on the sample's text,
+/// the forward and backward classifiers and their ensemble, test accuracy.
 /// </summary>
 internal static class DemoCommand
 {
@@ -23,22 +23,11 @@ internal static class DemoCommand
             string root = context.Parse.GetValue(outDir)!;
             string train = Path.Combine(samples, "train.csv"), unlabeled = Path.Combine(samples, "unlabeled.csv");
             var progress = LanguageModelCommandOptions.Progress(output);
-            output.Info("no pretrained English LM ships yet: stage 1 trains a small LM on the sample's own text");
-            var shape = new PretrainOptions
-            {
-                Inputs = [unlabeled, train], OutputDirectory = Path.Combine(root, "lm-pretrained"),
-                EmbeddingSize = 64, HiddenSize = 256, Layers = 3, Epochs = 6, Bptt = 20, BatchSize = 16,
-                LearningRate = 2e-2, Schedule = ScheduleKind.OneCycle, Vocabulary = new(4_000, 2), Threads = context.Threads,
-                Seed = (ulong)context.Seed, Resume = Directory.Exists(Path.Combine(root, "lm-pretrained", "checkpoints")),
-            };
-            output.Info("stage 1: language-model pretraining");
-            var pretrained = await LanguageModelPipeline.PretrainAsync(shape, progress, cancellationToken: token);
-            LanguageModelCommandOptions.Summarise(pretrained, output);
-
+            var (forwardLm, backwardLm, pretrained) = await Stage1(root, context, output, progress, token);
             output.Info("stages 2 and 3: LM fine-tuning on all the sample's text, then the classifier with gradual unfreezing");
             var fit = await ClassifierPipeline.FitAsync(new FitOptions
             {
-                Train = train, Unlabeled = [unlabeled], LanguageModel = pretrained.ModelDirectory, OutputDirectory = Path.Combine(root, "model"),
+                Train = train, Unlabeled = [unlabeled], LanguageModel = forwardLm, BackwardLanguageModel = backwardLm, OutputDirectory = Path.Combine(root, "model"),
                 LanguageModelEpochs = 3, Epochs = 3, Bptt = 20, BatchSize = 16, Vocabulary = new(4_000, 2),
                 Threads = context.Threads, Seed = (ulong)context.Seed,
             }, cancellationToken: token);
@@ -58,12 +47,39 @@ internal static class DemoCommand
             var summary = new CommandSummary
             {
                 ["test_accuracy"] = accuracy, ["majority_baseline"] = baseline, ["valid_accuracy"] = fit.ValidAccuracy,
-                ["model"] = fit.ModelDirectory, ["elapsed_s"] = Math.Round(fit.Elapsed.TotalSeconds + pretrained.Elapsed.TotalSeconds, 1),
+                ["model"] = fit.ModelDirectory, ["elapsed_s"] = Math.Round(fit.Elapsed.TotalSeconds + (pretrained?.Elapsed.TotalSeconds ?? 0), 1),
+                ["language_models"] = backwardLm == null ? forwardLm : $"{forwardLm}, {backwardLm}",
             };
-            summary["pretrain_valid_perplexity"] = pretrained.FinalValidation?.Perplexity;
+            summary["pretrain_valid_perplexity"] = pretrained?.FinalValidation?.Perplexity;
             return summary;
         });
         return command;
+    }
+
+    // Stage 1 is the shipped English LMs when they are installed (the real ULMFiT path); without them a small LM is
+    // pretrained on the sample's own text so the demo still shows all three stages.
+    static async Task<(string Forward, string? Backward, LanguageModelRunResult? Pretrained)> Stage1(string root, CommandContext context,
+        IConsoleOutput output, IProgress<LanguageModelRunProgress> progress, CancellationToken token)
+    {
+        if (ShippedLanguageModels.Forward is { } forward)
+        {
+            output.Info($"stage 1: the shipped pretrained English language models ({forward}" +
+                        (ShippedLanguageModels.Backward is { } b ? $", {b})" : ")"));
+            return (forward, ShippedLanguageModels.Backward, null);
+        }
+        string samples = SampleFolder();
+        output.Info("the shipped English LMs (models/) are not installed: stage 1 trains a small LM on the sample's own text");
+        var shape = new PretrainOptions
+        {
+            Inputs = [Path.Combine(samples, "unlabeled.csv"), Path.Combine(samples, "train.csv")], OutputDirectory = Path.Combine(root, "lm-pretrained"),
+            EmbeddingSize = 64, HiddenSize = 256, Layers = 3, Epochs = 6, Bptt = 20, BatchSize = 16,
+            LearningRate = 2e-2, Schedule = ScheduleKind.OneCycle, Vocabulary = new(4_000, 2), Threads = context.Threads,
+            Seed = (ulong)context.Seed, Resume = Directory.Exists(Path.Combine(root, "lm-pretrained", "checkpoints")),
+        };
+        output.Info("stage 1: language-model pretraining");
+        var pretrained = await LanguageModelPipeline.PretrainAsync(shape, progress, cancellationToken: token);
+        LanguageModelCommandOptions.Summarise(pretrained, output);
+        return (pretrained.ModelDirectory, null, pretrained);
     }
 
     static string SampleFolder()

@@ -13,11 +13,12 @@ internal static class EvaluateCommand
 {
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
-        var model = new Option<string>("--model") { Description = "A classifier package or the folder 'ulmfit fit' wrote.", Required = true };
+        var model = new Option<string>("--model") { Description = "A classifier package, the folder 'ulmfit fit' wrote, or a language model (then: perplexity on --test).", Required = true };
         var test = new Option<string>("--test") { Description = "Labelled test documents.", Required = true };
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
+        var sample = new Option<int?>("--sample") { Description = "Evaluate on this many test documents only (a seeded, stratified sample; for quick looks at large test sets)." };
         var inputs = new InputOptions();
-        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot };
+        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample };
         inputs.AddTo(command);
         common.AddTo(command);
 
@@ -25,8 +26,16 @@ internal static class EvaluateCommand
         {
             var parse = context.Parse;
             string testPath = parse.GetValue(test)!;
+            string modelPath = parse.GetValue(model)!;
+            if (LanguageModelFolder.Exists(modelPath) && IO.ModelPackage.ReadManifest(modelPath).Kind == IO.ModelKind.LanguageModel)
+                return Task.FromResult(EvaluateLanguageModel(modelPath, testPath, inputs.Reader(parse, labelsRequired: false), context, output, token));
             using var fitted = FittedModel.Load(parse.GetValue(model)!);
-            var documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
+            IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
+            if (parse.GetValue(sample) is int n)
+            {
+                if (n < 1) throw new OptionException($"--sample must be at least 1 (got {n})");
+                documents = LabelledSample.Pick(documents, n, (ulong)context.Seed);
+            }
             var clock = Stopwatch.StartNew();
             var predictions = fitted.Predict(documents, token);
             double docsPerSecond = documents.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -68,5 +77,22 @@ internal static class EvaluateCommand
             });
         });
         return command;
+    }
+
+    // A language model is measured the way training validates it: loss, perplexity, next-token accuracy.
+    static CommandSummary EvaluateLanguageModel(string model, string test, DocumentReaderOptions reader, CommandContext context,
+        IConsoleOutput output, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        var (result, tokens) = HeldOutPerplexity.Measure(model, test, reader, threads: context.Threads, cancellationToken: token);
+        output.Result($"perplexity {result.Perplexity:F2} (loss {result.Loss:F4}, next-token accuracy {result.Accuracy:P2}) on {tokens:N0} tokens of {test}");
+        return new CommandSummary
+        {
+            ["loss"] = result.Loss,
+            ["perplexity"] = result.Perplexity,
+            ["accuracy"] = result.Accuracy,
+            ["tokens"] = tokens,
+            ["tokens_per_s"] = Math.Round(tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), 1),
+        };
     }
 }

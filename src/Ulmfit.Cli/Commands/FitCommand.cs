@@ -19,8 +19,10 @@ internal static class FitCommand
         var valid = new Option<string?>("--valid") { Description = "Labelled validation documents (default: --valid-pct of --train)." };
         var validPct = new Option<double>("--valid-pct") { Description = "Share of the training set held out for validation when --valid is absent.", DefaultValueFactory = _ => 0.1 };
         var unlabeled = new Option<string[]>("--unlabeled") { Description = "More of the task's text without labels (LM fine-tuning only).", AllowMultipleArgumentsPerToken = true };
-        var lm = new Option<string?>("--lm") { Description = "Pretrained forward language model (default: none yet ships, so the classifier trains from scratch)." };
-        var backwardsLm = new Option<string?>("--backwards-lm") { Description = "Pretrained backward language model: also train a backward classifier and ensemble them." };
+        var lm = new Option<string?>("--lm") { Description = $"Pretrained forward language model (default: the shipped English one, models/{ShippedLanguageModels.ForwardName})." };
+        var backwardsLm = new Option<string?>("--backwards-lm") { Description = $"Pretrained backward language model: also train a backward classifier and ensemble them (default: the shipped one, models/{ShippedLanguageModels.BackwardName})." };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "Use no pretrained language model: the classifier's encoder starts from random weights." };
+        var forwardOnly = new Option<bool>("--forward-only") { Description = "Train the forward direction only (no backward model, no ensemble): half the time." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => 2 };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => 2e-2 };
@@ -28,6 +30,10 @@ internal static class FitCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
+        var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
+        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
+        var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
+        var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => 0.5 };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency." };
@@ -35,15 +41,15 @@ internal static class FitCommand
         var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
         var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
         var layers = new Option<int>("--layers") { Description = "From scratch: recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
-        var arch = new Option<string>("--arch") { Description = "From scratch: awd-lstm or qrnn (with --lm the language model's own architecture is used).", DefaultValueFactory = _ => "awd-lstm" };
+        var arch = new Option<string?>("--arch") { Description = "awd-lstm or qrnn (default: the language model's own; awd-lstm from scratch). Must match the language model's." };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();
         var command = new Command(classifierOnly ? "train-classifier" : "fit", classifierOnly
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
-            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
+            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
+            trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         common.AddTo(command);
@@ -55,12 +61,22 @@ internal static class FitCommand
             {
                 Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),
                 ValidFraction = parse.GetValue(validPct), Unlabeled = parse.GetValue(unlabeled) ?? [],
-                LanguageModel = parse.GetValue(lm), BackwardLanguageModel = parse.GetValue(backwardsLm),
+                // Shipped LMs fill in only for `fit` and only when no LM is named (a named forward LM has no shipped twin).
+                LanguageModel = parse.GetValue(fromScratch) ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
+                BackwardLanguageModel = parse.GetValue(fromScratch) || parse.GetValue(forwardOnly) ? null
+                    : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
-                MaxLength = parse.GetValue(maxLen), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
+                MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),
+                Unfreezing = parse.GetValue(unfreeze) switch
+                {
+                    "gradual" => UnfreezingMode.Gradual, "all" => UnfreezingMode.All, "last" => UnfreezingMode.LastLayer,
+                    var other => throw new OptionException($"--unfreeze must be gradual, all or last (got '{other}')"),
+                },
+                LanguageModelSchedule = LanguageModelCommandOptions.ParseSchedule(parse.GetValue(lmSchedule)!, "--lm-schedule"),
+                LanguageModelGroupFactor = parse.GetValue(lmGroupFactor), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
                 BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
-                Architecture = EncoderChoices.Architecture(parse.GetValue(arch)!),
+                Architecture = parse.GetValue(arch) is { } archName ? EncoderChoices.Architecture(archName) : null,
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
                 Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,
@@ -70,8 +86,10 @@ internal static class FitCommand
                 if (options.LanguageModel == null) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
                 options = options with { LanguageModelEpochs = 0 };
             }
-            if (options.LanguageModel == null)
-                output.Info("notice: no pretrained language model given (--lm) and none ships yet: the classifier trains from scratch, without ULMFiT's transfer");
+            if (options.LanguageModel == null && !parse.GetValue(fromScratch))
+                output.Info($"notice: no pretrained language model given (--lm) and the shipped one (models/{ShippedLanguageModels.ForwardName}) is not installed: the classifier trains from scratch, without ULMFiT's transfer");
+            else if (options.LanguageModel != null)
+                output.Info($"language models: forward {options.LanguageModel}" + (options.BackwardLanguageModel is { } b ? $", backward {b} (ensembled)" : " (forward only)"));
             var result = await ClassifierPipeline.FitAsync(options, Progress(output), cancellationToken: token);
             return Summarise(result, output);
         });

@@ -24,11 +24,12 @@ internal sealed class LanguageModelCommandOptions
     public Option<double> DropMult { get; } = new("--drop-mult") { Description = "Scales every dropout probability.", DefaultValueFactory = _ => 1.0 };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run saved in --out's checkpoints." };
     public Option<double> CheckpointMinutes { get; } = new("--checkpoint-minutes") { Description = "Minutes between checkpoints within an epoch.", DefaultValueFactory = _ => 10.0 };
+    public Option<string?> TokenCache { get; } = new("--token-cache") { Description = "Folder that caches tokenized inputs across runs (default: token-cache in --out)." };
     public InputOptions Inputs { get; } = new();
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes })
+        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes, TokenCache })
             command.Options.Add(o);
         Inputs.AddTo(command);
     }
@@ -51,18 +52,19 @@ internal sealed class LanguageModelCommandOptions
             DropMult = parse.GetValue(DropMult),
             Resume = parse.GetValue(Resume),
             CheckpointInterval = TimeSpan.FromMinutes(parse.GetValue(CheckpointMinutes)),
+            TokenCache = parse.GetValue(TokenCache),
             Threads = context.Threads,
             Seed = (ulong)context.Seed,
         };
         return parse.GetValue(Lr) is double lr ? result with { LearningRate = lr } : result;
     }
 
-    static ScheduleKind ParseSchedule(string value) => value.ToLowerInvariant() switch
+    internal static ScheduleKind ParseSchedule(string value, string option = "--schedule") => value.ToLowerInvariant() switch
     {
         "stlr" or "slanted-triangular" => ScheduleKind.SlantedTriangular,
         "one-cycle" or "onecycle" => ScheduleKind.OneCycle,
         "constant" => ScheduleKind.Constant,
-        _ => throw new OptionException($"--schedule must be stlr, one-cycle or constant (got '{value}')"),
+        _ => throw new OptionException($"{option} must be stlr, one-cycle or constant (got '{value}')"),
     };
 
     /// <summary>Renders tokenizing and training progress on stderr.</summary>

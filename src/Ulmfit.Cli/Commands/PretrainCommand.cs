@@ -16,8 +16,9 @@ internal static class PretrainCommand
         var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var dtype = new Option<string>("--dtype") { Description = "Compute type: fp32 (bf16 is planned).", DefaultValueFactory = _ => "fp32" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
+        var continueFrom = new Option<string?>("--continue-from") { Description = "Continue pretraining this language-model package (its size, vocabulary and weights) with a new schedule, e.g. a shipped model under models/." };
         var shared = new LanguageModelCommandOptions();
-        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards };
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model from scratch.") { corpus, emb, hidden, layers, arch, dtype, backwards, continueFrom };
         shared.AddTo(command);
         common.AddTo(command);
 
@@ -34,6 +35,7 @@ internal static class PretrainCommand
                 HiddenSize = parse.GetValue(hidden),
                 Layers = parse.GetValue(layers),
                 Backwards = parse.GetValue(backwards),
+                ContinueFrom = parse.GetValue(continueFrom),
             }, parse, context);
             var result = await LanguageModelPipeline.PretrainAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
             return LanguageModelCommandOptions.Summarise(result, output);

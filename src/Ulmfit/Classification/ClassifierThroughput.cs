@@ -20,6 +20,7 @@ public sealed record ClassifierThroughput(double DocumentsPerSecond, double Medi
         int warmupSteps = 1, int timedSteps = 3, long seed = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2); // batch norm cannot train on one document
         using var optimizer = new LayerGroupOptimizer(classifier.LayerGroups, AdamWSettings.Ulmfit);
         new LayerGroupFreezer(classifier.LayerGroups).UnfreezeAll();
         classifier.train();
@@ -61,7 +62,7 @@ public sealed record ClassifierThroughput(double DocumentsPerSecond, double Medi
     static ClassifierThroughput Measure(TextClassifier classifier, int batchSize, int sequenceLength, int warmupSteps, int timedSteps,
         long seed, CancellationToken cancellationToken, Action<Tensor, long[], Tensor> step)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequenceLength);
         ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(timedSteps);

@@ -185,8 +185,8 @@ public sealed class TextClassifier : nn.Module
     {
         ArgumentNullException.ThrowIfNull(languageModel);
         if (languageModel.Config.Architecture != Config.Encoder.Architecture)
-            throw new ArgumentException($"the language model is a {languageModel.Config.Architecture.Name()} but the classifier's encoder is a " +
-                $"{Config.Encoder.Architecture.Name()}.", nameof(languageModel));
+            throw new ArgumentException($"the language model's architecture is '{languageModel.Config.Architecture.Name()}' but the classifier's " +
+                $"encoder is '{Config.Encoder.Architecture.Name()}'.", nameof(languageModel));
         LoadEncoderWeights(languageModel.state_dict());
     }
 

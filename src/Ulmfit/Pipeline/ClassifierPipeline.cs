@@ -41,6 +41,7 @@ public static class ClassifierPipeline
 {
     public const string ForwardFolder = "forward";
     public const string BackwardFolder = "backward";
+    public const string SampleFile = "train-sample.csv";
 
     public static async Task<FitResult> FitAsync(FitOptions options, IProgress<FitProgress>? progress = null, ILogger? logger = null,
         CancellationToken cancellationToken = default)
@@ -48,6 +49,16 @@ public static class ClassifierPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
+        RequireTwoClasses(options);
+        if (options.TrainSample is int sample)
+        {
+            // Materialised once, before either direction: both LMs fine-tune on, and both classifiers learn from, the
+            // very same labelled documents.
+            string path = Path.Combine(options.OutputDirectory, SampleFile);
+            var all = DocumentReader.Read(options.Train, options.Reader).ToList();
+            LabelledSample.WriteCsv(LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7)), options.Reader, path);
+            options = options with { Train = path };
+        }
         var directions = new List<FitDirectionResult>
         {
             await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken),
@@ -65,6 +76,18 @@ public static class ClassifierPipeline
         return new FitResult(options.OutputDirectory, directions, accuracy, stages, clock.Elapsed);
     }
 
+    // A one-class label column is found before LM fine-tuning spends minutes on the text, not after.
+    static void RequireTwoClasses(FitOptions o)
+    {
+        var classes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var document in DocumentReader.Read(o.Train, o.Reader))
+        {
+            foreach (string label in o.MultiLabel ? document.Label!.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [document.Label!]) classes.Add(label);
+            if (classes.Count >= 2) return;
+        }
+        throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{classes.FirstOrDefault()}'): a classifier needs at least two");
+    }
+
     static double EnsembleAccuracy(float[][] probabilities, int[] labels)
     {
         int correct = 0;
@@ -79,6 +102,11 @@ public static class ClassifierPipeline
         var stageClock = Stopwatch.StartNew();
         LanguageModelRunResult? tuned = null;
         string? lmPath = languageModel;
+        // Checked before any fine-tuning spends time on the text.
+        if (languageModel != null && o.Architecture is { } wanted
+            && ModelPackage.ReadManifest(languageModel).Architecture.Architecture is var actual && actual != wanted)
+            throw new InvalidInputException(languageModel, null, null,
+                $"holds a language model of architecture '{actual.Name()}', but the classifier was asked to be '{wanted.Name()}' (drop --arch, or train from scratch)");
         if (languageModel != null && o.LanguageModelEpochs > 0)
         {
             var inputs = new List<string> { o.Train };
@@ -89,6 +117,7 @@ public static class ClassifierPipeline
                 PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
                 Epochs = o.LanguageModelEpochs, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed,
                 Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
+                Schedule = o.LanguageModelSchedule, GroupFactor = o.LanguageModelGroupFactor,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
             }, progress == null ? null : new InlineProgress<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
             lmPath = tuned.ModelDirectory;
@@ -127,7 +156,7 @@ public static class ClassifierPipeline
                 var config = lm != null
                     ? TextClassifierConfig.ForLanguageModel(lm.Config, training.Classes, o.DropMult, o.MultiLabel, backwards)
                     : new TextClassifierConfig(AwdLstmConfig.ForClassifier(vocabulary.Count, o.DropMult) with
-                        { Architecture = o.Architecture, EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
+                        { Architecture = o.Architecture ?? EncoderArchitecture.AwdLstm, EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
                         { MultiLabel = o.MultiLabel, Backwards = backwards };
                 config = config with { Bptt = o.Bptt, MaxLength = o.MaxLength };
                 using var classifier = new TextClassifier(config);
@@ -164,14 +193,19 @@ public static class ClassifierPipeline
         }
     }
 
-    static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
+    internal static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
     {
         double lr = o.LearningRate;
         // fastai's ULMFiT recipe (2e-2, 1e-2, 5e-3, then 1e-3 for everything) scaled by the first stage's rate; from
         // scratch there is nothing to protect, so everything trains at once at a quarter of it, one rate for all groups.
-        IReadOnlyList<UnfreezingStage> stages = pretrained
-            ? [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)]
-            : UnfreezingStage.AllAtOnce(o.Epochs, lr / 4);
+        // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
+        // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
+        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs, lr / 4) : o.Unfreezing switch
+        {
+            UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
+            UnfreezingMode.LastLayer => [new(1, 3 + o.Epochs, lr)],
+            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)],
+        };
         return new ClassifierTrainerOptions
         {
             Stages = stages,

@@ -15,14 +15,24 @@ public sealed record FitOptions
 
     public double ValidFraction { get; init; } = 0.1;
 
+    /// <summary>Use only this many labelled training documents (a seeded, stratified sample, written to
+    /// <c>train-sample.csv</c> in the output folder so the run can be inspected and repeated); null uses them all.
+    /// The low-shot experiments of the paper (section 5, figure 3). The validation split, when taken from the
+    /// training set, comes out of the sample.</summary>
+    public int? TrainSample { get; init; }
+
     /// <summary>More of the task's text without labels, for LM fine-tuning only.</summary>
     public IReadOnlyList<string> Unlabeled { get; init; } = [];
 
-    /// <summary>Pretrained forward language model; null trains the classifier from scratch (no pretraining).</summary>
-    public string? LanguageModel { get; init; }
+    /// <summary>Pretrained forward language model; by default the shipped English one
+    /// (<see cref="ShippedLanguageModels.Forward"/>, null when not installed). Null trains the classifier from scratch
+    /// (no pretraining; set <see cref="BackwardLanguageModel"/> to null too).</summary>
+    public string? LanguageModel { get; init; } = ShippedLanguageModels.Forward;
 
-    /// <summary>Pretrained backward language model; when given, a backward classifier is trained and ensembled.</summary>
-    public string? BackwardLanguageModel { get; init; }
+    /// <summary>Pretrained backward language model; when given, a backward classifier is trained and ensembled with the
+    /// forward one (the paper's bidirectional model). By default the shipped English one
+    /// (<see cref="ShippedLanguageModels.Backward"/>); null trains the forward direction only.</summary>
+    public string? BackwardLanguageModel { get; init; } = ShippedLanguageModels.Backward;
 
     public required string OutputDirectory { get; init; }
     public DocumentReaderOptions Reader { get; init; } = new() { LabelRequired = true };
@@ -39,6 +49,15 @@ public sealed record FitOptions
     /// scratch the single stage's rate.</summary>
     public double LearningRate { get; init; } = 2e-2;
 
+    /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these).</summary>
+    public UnfreezingMode Unfreezing { get; init; } = UnfreezingMode.Gradual;
+
+    /// <summary>LM fine-tuning's schedule: slanted triangular rates (the paper) by default.</summary>
+    public ScheduleKind LanguageModelSchedule { get; init; } = ScheduleKind.SlantedTriangular;
+
+    /// <summary>LM fine-tuning's discriminative factor between layer groups (2.6, the paper's); 1 turns it off.</summary>
+    public double LanguageModelGroupFactor { get; init; } = Training.DiscriminativeLearningRates.PaperFactor;
+
     public double DropMult { get; init; } = 0.5;
     public int BatchSize { get; init; } = 64;
     public int Bptt { get; init; } = 70;
@@ -48,8 +67,9 @@ public sealed record FitOptions
     public int? EarlyStoppingPatience { get; init; }
     public StageSchedule Schedule { get; init; } = StageSchedule.OneCycle;
 
-    /// <summary>From scratch only: the recurrent layers (with a pretrained LM, its own architecture is used).</summary>
-    public Modeling.EncoderArchitecture Architecture { get; init; } = Modeling.EncoderArchitecture.AwdLstm;
+    /// <summary>The recurrent layers. Null: the language model's own, or the AWD-LSTM from scratch. With a language
+    /// model it must match that model's architecture.</summary>
+    public Modeling.EncoderArchitecture? Architecture { get; init; }
 
     /// <summary>From scratch only: the encoder's size (ULMFiT's 400/1152/3 by default).</summary>
     public int EmbeddingSize { get; init; } = 400;
@@ -66,13 +86,28 @@ public sealed record FitOptions
             if (path != null && !File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException(path, null, null, "no such file or folder");
         foreach (string? lm in new[] { LanguageModel, BackwardLanguageModel })
             if (lm != null && !LanguageModelFolder.Exists(lm)) throw new InvalidInputException(lm, null, null, "not a model package (no model.json)");
-        if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (--lm)");
+        if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
+        if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
+        if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");
         if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive (got {LearningRate})");
         if (BatchSize < 1 || Bptt < 2 || MaxLength < Bptt) throw new ArgumentException("need batch size >= 1, bptt >= 2 and max length >= bptt");
         Reader.Validate();
         Vocabulary.Validate();
     }
+}
+
+/// <summary>How a pretrained classifier's layer groups start training (ULMFiT section 3.3 and its table 6).</summary>
+public enum UnfreezingMode
+{
+    /// <summary>The head alone first, then one more group per epoch, then all (the paper's gradual unfreezing).</summary>
+    Gradual,
+
+    /// <summary>Every group trains from the first step, for as many epochs as gradual unfreezing takes ("full").</summary>
+    All,
+
+    /// <summary>Only the head trains, the encoder stays frozen throughout ("last").</summary>
+    LastLayer,
 }

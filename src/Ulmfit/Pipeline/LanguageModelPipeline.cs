@@ -40,6 +40,9 @@ public static class LanguageModelPipeline
 {
     const string VocabularyFile = "vocab.json";
 
+    /// <summary>Manifest training option: tokens the language model has been pretrained on, over all continued runs.</summary>
+    public const string PretrainTokensKey = "pretrain_tokens";
+
     /// <summary>Stage 1: trains a new language model (AWD-LSTM or QRNN) on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
     public static async Task<LanguageModelRunResult> PretrainAsync(PretrainOptions options, IProgress<LanguageModelRunProgress>? progress = null,
         ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -47,24 +50,34 @@ public static class LanguageModelPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
-        using var corpus = Prepare(options, progress, cancellationToken);
+        var (continued, startVocabulary, backwards, tokensBefore) = options.ContinueFrom == null
+            ? (null, null, options.Backwards, 0L)
+            : LoadForContinuation(options);
+        TokenizedCorpus corpus;
+        try
+        {
+            corpus = Prepare(options, progress, cancellationToken, startVocabulary);
+        }
+        catch
+        {
+            continued?.Dispose();
+            throw;
+        }
+        using var corpusScope = corpus;
         stages["tokenize"] = clock.Elapsed.TotalSeconds;
 
         manual_seed((long)options.Seed);
-        var config = new AwdLstmConfig(corpus.Vocabulary.Count)
-        {
-            Architecture = options.Architecture,
-            EmbeddingSize = options.EmbeddingSize, HiddenSize = options.HiddenSize, Layers = options.Layers,
-            Dropouts = AwdLstmDropouts.LanguageModel, DropMult = options.DropMult,
-        };
-        config.Validate();
-        using var model = new AwdLstmLanguageModel(config);
-        var trainer = Trainer(options, model, corpus, "pretrain", options.LearningRate, options.Epochs, trainableGroups: null, options.Backwards, logger);
+        using var model = continued ?? NewModel(options, corpus.Vocabulary.Count);
+        var trainer = Trainer(options, model, corpus, "pretrain", options.LearningRate, options.Epochs, trainableGroups: null, backwards, logger);
         var stageClock = Stopwatch.StartNew();
         var result = await Run(trainer, options, "pretrain", progress, cancellationToken);
         stages["pretrain"] = stageClock.Elapsed.TotalSeconds;
 
-        Save(options, model, corpus.Vocabulary, options.Backwards, result.Epochs, "pretrain");
+        // Tokens seen over the model's whole life (continued runs add up), for model cards.
+        long tokens = tokensBefore + Math.Min(corpus.Training.TokenCount, options.MaxTokensPerEpoch ?? long.MaxValue) * result.Epochs.Count;
+        var lineage = new Dictionary<string, JsonElement> { [PretrainTokensKey] = ModelManifest.Option(tokens) };
+        if (options.ContinueFrom != null) lineage["continued_from"] = ModelManifest.Option(Path.GetFileName(Path.GetFullPath(options.ContinueFrom).TrimEnd('/')));
+        Save(options, model, corpus.Vocabulary, backwards, result.Epochs, "pretrain", extraTraining: lineage);
         return new LanguageModelRunResult(options.OutputDirectory, result.Epochs, result.TokensPerSecond, clock.Elapsed,
             corpus.Vocabulary.Count, corpus.Training.TokenCount, ParameterCount(model), stages, null);
     }
@@ -111,16 +124,45 @@ public static class LanguageModelPipeline
             clock.Elapsed, corpus.Vocabulary.Count, corpus.Training.TokenCount, ParameterCount(model), stages, transfer);
     }
 
+    static AwdLstmLanguageModel NewModel(PretrainOptions options, int vocabSize)
+    {
+        var config = new AwdLstmConfig(vocabSize)
+        {
+            Architecture = options.Architecture,
+            EmbeddingSize = options.EmbeddingSize, HiddenSize = options.HiddenSize, Layers = options.Layers,
+            Dropouts = AwdLstmDropouts.LanguageModel, DropMult = options.DropMult,
+        };
+        config.Validate();
+        return new AwdLstmLanguageModel(config);
+    }
+
+    // Continuing a package: the model keeps its own architecture, shape, vocabulary and direction, so options that say otherwise
+    // are a mistake worth stopping for rather than silently ignoring.
+    static (AwdLstmLanguageModel?, Vocabulary?, bool, long) LoadForContinuation(PretrainOptions options)
+    {
+        string path = options.ContinueFrom!;
+        var (model, vocabulary, manifest) = LanguageModelFolder.Load(path, AwdLstmDropouts.LanguageModel, options.DropMult);
+        var a = manifest.Architecture;
+        if (a.Backwards != options.Backwards)
+        {
+            model.Dispose();
+            throw new InvalidInputException(path, null, null,
+                $"is a {(a.Backwards ? "backward" : "forward")} language model; {(a.Backwards ? "add" : "drop")} --backwards to continue it");
+        }
+        long tokens = manifest.Training.TryGetValue(PretrainTokensKey, out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt64() : 0;
+        return (model, vocabulary, a.Backwards, tokens);
+    }
+
     // Tokenizes the inputs. A resumed run must see the very same vocabulary, so the first run's is kept beside its
-    // checkpoints and reused.
+    // checkpoints and reused; a continued package brings its own.
     static TokenizedCorpus Prepare(LanguageModelRunOptions options, IProgress<LanguageModelRunProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Vocabulary? given = null)
     {
         string saved = Path.Combine(options.CheckpointRoot, VocabularyFile);
         bool hasRun = Directory.Exists(options.CheckpointRoot) && Directory.EnumerateDirectories(options.CheckpointRoot).Any(d => LanguageModelTrainer.HasCheckpoint(d));
         if (hasRun && !options.Resume)
             throw new InvalidInputException(options.OutputDirectory, null, null, "already holds a training run: pass --resume to continue it, or choose another output folder");
-        Vocabulary? fixedVocabulary = options.Resume && File.Exists(saved) ? Vocabulary.Load(saved) : null;
+        Vocabulary? fixedVocabulary = given ?? (options.Resume && File.Exists(saved) ? Vocabulary.Load(saved) : null);
         var corpus = TokenizedCorpus.Prepare(new CorpusOptions
         {
             Inputs = options.Inputs,
@@ -178,7 +220,7 @@ public static class LanguageModelPipeline
     }
 
     static void Save(LanguageModelRunOptions options, AwdLstmLanguageModel model, Vocabulary vocabulary, bool backwards,
-        IReadOnlyList<EpochResult> epochs, string how, string? pretrained = null)
+        IReadOnlyList<EpochResult> epochs, string how, string? pretrained = null, IReadOnlyDictionary<string, JsonElement>? extraTraining = null)
     {
         var last = epochs.LastOrDefault(e => e.Validation != null)?.Validation;
         var metrics = new Dictionary<string, double> { ["train_loss"] = epochs.Count > 0 ? epochs[^1].TrainLoss : double.NaN };
@@ -196,6 +238,7 @@ public static class LanguageModelPipeline
             ["tokenizer_version"] = ModelManifest.Option(UlmfitTokenizer.Default.Version),
         };
         if (pretrained != null) training["pretrained_from"] = ModelManifest.Option(Path.GetFullPath(pretrained));
+        foreach (var (key, value) in extraTraining ?? new Dictionary<string, JsonElement>()) training[key] = value;
         model.Module.eval();
         LanguageModelFolder.Save(options.OutputDirectory, model, vocabulary, backwards, metrics, training);
     }

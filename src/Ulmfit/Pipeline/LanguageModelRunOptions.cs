@@ -56,7 +56,12 @@ public abstract record LanguageModelRunOptions
     public ulong Seed { get; init; } = 42;
 
     internal string CheckpointRoot => Path.Combine(OutputDirectory, "checkpoints");
-    internal string CacheDirectory => Path.Combine(OutputDirectory, "token-cache");
+    /// <summary>Where tokenized inputs are cached (keyed by content, tokenizer and vocabulary settings); null: a
+    /// <c>token-cache</c> folder in the output folder. Point several runs over one corpus at the same folder and only
+    /// the first tokenizes it.</summary>
+    public string? TokenCache { get; init; }
+
+    internal string CacheDirectory => TokenCache ?? Path.Combine(OutputDirectory, "token-cache");
 
     internal static Func<long, ITrainingSchedule> MakeSchedule(ScheduleKind kind, double learningRate) => kind switch
     {
@@ -99,8 +104,21 @@ public sealed record PretrainOptions : LanguageModelRunOptions
     /// <summary>Train on every document reversed (the backward LM of the bidirectional ensemble).</summary>
     public bool Backwards { get; init; }
 
+    /// <summary>A language-model package to continue pretraining from instead of a new model: its architecture,
+    /// vocabulary, direction and weights are kept (the size options are not used; <see cref="Backwards"/> must match
+    /// the package's direction), and a new schedule runs over the corpus. This is how a long pretraining run carries on from the compact
+    /// weights committed at the end of a session, on a machine without the full optimizer checkpoints.</summary>
+    public string? ContinueFrom { get; init; }
+
     /// <summary>Default 4e-3 with slanted triangular rates (the paper's LM rate).</summary>
     public override double LearningRate { get; init; } = 4e-3;
+
+    public override void Validate()
+    {
+        base.Validate();
+        if (ContinueFrom != null && !LanguageModelFolder.Exists(ContinueFrom))
+            throw new InvalidInputException(ContinueFrom, null, null, "not a model package (no model.json)");
+    }
 }
 
 /// <summary>Stage 2: a pretrained language model adapted to the target task's text (labelled and unlabelled).</summary>

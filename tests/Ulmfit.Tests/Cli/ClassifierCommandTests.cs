@@ -45,6 +45,11 @@ public class ClassifierCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "eval", "confusion-matrix.png")));
         double accuracy = eval.RootElement.GetProperty("accuracy").GetDouble();
         Assert.Equal(1 - accuracy, eval.RootElement.GetProperty("error_rate").GetDouble(), 9);
+        Assert.Equal(120, eval.RootElement.GetProperty("documents").GetInt32());
+        string sampledJson = Path.Combine(_dir, "eval", "sampled.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--sample", "30", "--json", sampledJson], new CapturedConsole()));
+        using var sampled = JsonDocument.Parse(File.ReadAllText(sampledJson));
+        Assert.Equal(30, sampled.RootElement.GetProperty("documents").GetInt32());
 
         // And predict writes one row per input row, in order, with a probability column per class
         string predictions = Path.Combine(_dir, "pred.csv");

@@ -74,6 +74,17 @@ public class LanguageModelCommandTests : IDisposable
         CliApp.Run(["generate", "--lm", lm, "--prompt", "My order", "--words", "12", "--seed", "3"], again);
         Assert.Equal(text, Assert.Single(again.Results)); // same seed, same text
 
+        // evaluate on a language model reports held-out perplexity
+        string evalJson = Path.Combine(_dir, "lm-eval.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", "--model", lm, "--test", Sample("test.csv"), "--json", evalJson], new CapturedConsole()));
+        using (var evaluated = JsonDocument.Parse(File.ReadAllText(evalJson)))
+        {
+            double perplexity = evaluated.RootElement.GetProperty("perplexity").GetDouble();
+            Assert.InRange(perplexity, 1.0, 800.0); // below the uniform guess over the 800-token vocabulary
+            Assert.Equal(Math.Exp(evaluated.RootElement.GetProperty("loss").GetDouble()), perplexity, 6);
+            Assert.True(evaluated.RootElement.GetProperty("tokens").GetInt64() > 1_000);
+        }
+
         string outDir = Path.Combine(_dir, "lr"), json = Path.Combine(_dir, "lr.json");
         var console = new CapturedConsole();
         Assert.True(CliApp.Run(["lr-find", "--lm", lm, "--input", Sample("train.csv"), "--out", outDir, "--steps", "30",

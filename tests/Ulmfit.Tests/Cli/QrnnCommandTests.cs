@@ -57,10 +57,23 @@ public class QrnnCommandTests : IDisposable
     {
         string model = Path.Combine(_dir, "scratch");
         var fit = new CapturedConsole();
-        int code = CliApp.Run(["fit", "--arch", "qrnn", "--train", Sample("train.csv"), "--out", model, "--epochs", "1", "--emb", "16", "--hidden", "24",
+        int code = CliApp.Run(["fit", "--from-scratch", "--arch", "qrnn", "--train", Sample("train.csv"), "--out", model, "--epochs", "1", "--emb", "16", "--hidden", "24",
             "--layers", "2", "--bptt", "12", "--batch-size", "16", "--max-vocab", "800"], fit);
         Assert.True(code == 0, string.Join("\n", fit.Errors));
         Assert.Equal("qrnn", Architecture(Path.Combine(model, "forward")));
+    }
+
+    [Fact]
+    public void Fit_with_arch_qrnn_on_an_awd_lstm_language_model_is_refused_before_any_training()
+    {
+        string lm = Path.Combine(_dir, "lstm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "1", "--emb", "8", "--hidden", "8",
+            "--layers", "2", "--bptt", "12", "--batch-size", "8", "--max-vocab", "300", "--min-freq", "2"], new CapturedConsole()));
+        var fit = new CapturedConsole();
+        int code = CliApp.Run(["fit", "--arch", "qrnn", "--lm", lm, "--forward-only", "--train", Sample("train.csv"), "--out", Path.Combine(_dir, "model")], fit);
+        Assert.Equal(Ulmfit.Cli.Infrastructure.CommandRunner.BadInput, code);
+        Assert.Contains("holds a language model of architecture 'awd-lstm', but the classifier was asked to be 'qrnn'", Assert.Single(fit.Errors));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "model", "lm-forward")));
     }
 
     [Fact]

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs the reproduction experiments of docs/results.md with the shipped LMs (models/), one by one, and appends one
+# line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
+# seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
+#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lowshot ...]
+# Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=../shared/data
+OUT=runs/repro
+CLI="dotnet src/Ulmfit.Cli/bin/Release/net10.0/linux-x64/Ulmfit.Cli.dll"
+mkdir -p "$OUT"
+[ -f "$OUT/results.tsv" ] || printf 'experiment\tmodel\ttest_error\tfit_seconds\tcommand\n' > "$OUT/results.tsv"
+dotnet build src/Ulmfit.Cli -c Release -v q -nologo > /dev/null
+
+# fit NAME TEST_CSV FIT_ARGS...: trains, then evaluates every direction that was trained and their ensemble.
+fit() {
+  local name=$1 test=$2; shift 2
+  local dir="$OUT/$name"
+  rm -rf "$dir"; mkdir -p "$dir"
+  local start=$SECONDS
+  $CLI fit --out "$dir/model" --json "$dir/fit.json" "$@" > "$dir/fit.log" 2>&1
+  local seconds=$((SECONDS - start))
+  for member in forward backward ensemble; do
+    local model="$dir/model/$member"
+    [ "$member" = ensemble ] && model="$dir/model"
+    [ -d "$model" ] || continue
+    [ "$member" = ensemble ] && [ ! -d "$dir/model/backward" ] && continue
+    $CLI evaluate --model "$model" --test "$test" ${EVAL_SAMPLE:+--sample $EVAL_SAMPLE} --json "$dir/eval-$member.json" > "$dir/eval-$member.log" 2>&1
+    local error; error=$(python3 -c "import json,sys; print(round(100*json.load(open(sys.argv[1]))['error_rate'],2))" "$dir/eval-$member.json")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$member" "$error" "$seconds" "ulmfit fit $*" >> "$OUT/results.tsv"
+    echo "$name $member: test error $error % (fit ${seconds}s)"
+  done
+}
+
+for experiment in "$@"; do
+  case $experiment in
+    trec6)  fit trec6 $DATA/trec6/test.csv --train $DATA/trec6/train.csv ;;
+    sst2)   fit sst2 $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv ;;
+    mr)     fit mr $DATA/mr/test.csv --train $DATA/mr/train.csv ;;
+    trec6-ablations)
+      fit trec6-scratch $DATA/trec6/test.csv --train $DATA/trec6/train.csv --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
+      fit trec6-no-lm-finetune $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0
+      fit trec6-finetune-no-discr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-group-factor 1
+      fit trec6-finetune-no-stlr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-schedule constant
+      fit trec6-full $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze all
+      fit trec6-last $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze last
+      ;;
+    imdb)
+      # 25,000 test reviews take too long to score on 2 cores next to everything else: a stratified 2,000 of them.
+      fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only ;;
+    imdb-lowshot)
+      for n in 100 500 1000; do
+        fit imdb-$n-scratch $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
+        fit imdb-$n-supervised $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --forward-only
+      done
+      ;;
+    *) echo "unknown experiment '$experiment'" >&2; exit 2 ;;
+  esac
+done
