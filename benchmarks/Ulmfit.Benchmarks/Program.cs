@@ -9,6 +9,8 @@ using Ulmfit.Engine;
 //       runs the PyTorch peer and Ulmfit.NET on the same shapes in this one run, plus fp32/bf16 matmul ceilings,
 //       peak RSS of both, MFU against the bf16 matmul, and (clf-infer) single-document latency.
 //   matmul [--threads N]
+//   forget-mult [--bs N --bptt N --hidden N --chunk N --repeats N --threads N]
+//       forward+backward of the QRNN recurrence: the library's custom node vs a chunked scan vs a naive loop.
 var options = ParseOptions(args.Skip(1));
 string command = args.Length > 0 ? args[0] : "compare";
 int threads = int.Parse(options.GetValueOrDefault("threads", "2"));
@@ -19,6 +21,13 @@ switch (command)
     case "matmul":
         Console.WriteLine(JsonSerializer.Serialize(CompareBenchmark.Matmul()));
         return 0;
+    case "forget-mult":
+    {
+        var timings = ForgetMultBenchmark.Run(Int("bs", 64), Int("bptt", 70), Int("hidden", 1552), Int("chunk", 8), Int("repeats", 10));
+        timings["threads"] = threads;
+        Console.WriteLine(JsonSerializer.Serialize(timings));
+        return 0;
+    }
     case "compare":
     {
         string mode = options.GetValueOrDefault("mode", "lm-train");
@@ -41,7 +50,7 @@ switch (command)
         }
     }
     default:
-        Console.Error.WriteLine($"unknown benchmark '{command}' (known: compare, matmul)");
+        Console.Error.WriteLine($"unknown benchmark '{command}' (known: compare, matmul, forget-mult)");
         return 2;
 }
 

@@ -15,14 +15,14 @@ internal static class BenchCommand
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 60_000, Description = "Vocabulary size." };
         var emb = new Option<int>("--emb") { DefaultValueFactory = _ => 400, Description = "Embedding size." };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 1152, Description = "Hidden size." };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 3, Description = "LSTM layers." };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 3, Description = "Recurrent (LSTM or QRNN) layers." };
         var batchSize = new Option<int>("--batch-size", "--bs") { DefaultValueFactory = _ => 64, Description = "Batch size." };
         var bptt = new Option<int>("--bptt") { DefaultValueFactory = _ => 70, Description = "Sequence length per LM step / classifier chunk." };
         var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256, Description = "Classifier modes: tokens per document." };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };
         var dtype = new DtypeOption().Option;
-        var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm (qrnn is planned)." };
+        var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm or qrnn." };
         var command = new Command("bench", "Measure training or inference throughput on synthetic data (JSON on stdout).")
         {
             mode, vocab, emb, hidden, layers, batchSize, bptt, seqLen, steps, warmup, dtype, arch,
@@ -32,9 +32,10 @@ internal static class BenchCommand
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
-            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
             var shape = new BenchmarkShape
             {
+                Architecture = architecture,
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
                 Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = DtypeOption.Parse(parse.GetValue(dtype)!),

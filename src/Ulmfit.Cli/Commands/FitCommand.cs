@@ -40,7 +40,8 @@ internal static class FitCommand
         var patience = new Option<int?>("--early-stopping") { Description = "Stop after this many epochs without a better validation metric." };
         var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
         var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "From scratch: LSTM layers.", DefaultValueFactory = _ => 3 };
+        var layers = new Option<int>("--layers") { Description = "From scratch: recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
+        var arch = new Option<string?>("--arch") { Description = "awd-lstm or qrnn (default: the language model's own; awd-lstm from scratch). Must match the language model's." };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();
         var dtype = new DtypeOption();
@@ -49,7 +50,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, maxVocab,
+            trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -77,6 +78,7 @@ internal static class FitCommand
                 LanguageModelSchedule = LanguageModelCommandOptions.ParseSchedule(parse.GetValue(lmSchedule)!, "--lm-schedule"),
                 LanguageModelGroupFactor = parse.GetValue(lmGroupFactor), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
                 BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
+                Architecture = parse.GetValue(arch) is { } archName ? EncoderChoices.Architecture(archName) : null,
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 Vocabulary = new Data.VocabularySettings(parse.GetValue(maxVocab), 3),
                 Reader = inputs.Reader(parse, labelsRequired: true), Threads = context.Threads, Seed = (ulong)context.Seed,

@@ -10,23 +10,24 @@ internal static class PretrainCommand
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
         var corpus = new Option<string[]>("--corpus") { Description = "Training text: files, a folder of .txt files, or a corpus folder with train-*/valid* files.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last LSTM layer's size).", DefaultValueFactory = _ => 400 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner LSTM layers.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "LSTM layers.", DefaultValueFactory = _ => 3 };
-        var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (qrnn is planned).", DefaultValueFactory = _ => "awd-lstm" };
+        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last recurrent layer's size).", DefaultValueFactory = _ => 400 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner recurrent layers.", DefaultValueFactory = _ => 1152 };
+        var layers = new Option<int>("--layers") { Description = "Recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
+        var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
         var continueFrom = new Option<string?>("--continue-from") { Description = "Continue pretraining this language-model package (its size, vocabulary and weights) with a new schedule, e.g. a shipped model under models/." };
         var shared = new LanguageModelCommandOptions();
-        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM language model from scratch.") { corpus, emb, hidden, layers, arch, backwards, continueFrom };
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model from scratch.") { corpus, emb, hidden, layers, arch, backwards, continueFrom };
         shared.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
-            EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(shared.Dtype.Option)!);
+            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(shared.Dtype.Option)!);
             var options = shared.Apply(new PretrainOptions
             {
+                Architecture = architecture,
                 Inputs = parse.GetValue(corpus)!,
                 OutputDirectory = parse.GetValue(shared.Out)!,
                 EmbeddingSize = parse.GetValue(emb),
@@ -45,10 +46,16 @@ internal static class PretrainCommand
 /// <summary>The encoder and compute type choices the contract names; only what is implemented is accepted.</summary>
 internal static class EncoderChoices
 {
-    public static void Check(string arch, string dtype)
+    /// <summary>The architecture <paramref name="arch"/> names, after checking both choices.</summary>
+    public static Modeling.EncoderArchitecture Check(string arch, string dtype)
     {
-        if (arch != "awd-lstm")
-            throw new OptionException(arch == "qrnn" ? "--arch qrnn is not available yet: use awd-lstm" : $"--arch must be awd-lstm or qrnn (got '{arch}')");
+        var architecture = Architecture(arch);
         DtypeOption.Parse(dtype); // fp32, bf16 and auto are all implemented; anything else is refused
+        return architecture;
     }
+
+    /// <summary>The architecture <paramref name="arch"/> names (awd-lstm or qrnn).</summary>
+    public static Modeling.EncoderArchitecture Architecture(string arch) =>
+        Modeling.EncoderArchitectureNames.TryParse(arch, out var a) ? a
+            : throw new OptionException($"--arch must be awd-lstm or qrnn (got '{arch}')");
 }

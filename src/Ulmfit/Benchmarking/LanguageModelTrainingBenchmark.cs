@@ -20,9 +20,10 @@ public sealed record BenchmarkShape
     public int Warmup { get; init; } = 2;
     /// <summary>Number format of the model's compute (weights stay float32).</summary>
     public ComputePrecision Precision { get; init; } = ComputePrecision.Fp32;
+    public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
 
     public AwdLstmConfig LanguageModelConfig() =>
-        new(Vocab) { EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
+        new(Vocab) { Architecture = Architecture, EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
 }
 
 /// <summary>Timings of a benchmark: per-step seconds of the timed steps, and the throughput they give.</summary>

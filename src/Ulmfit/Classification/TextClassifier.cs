@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace Ulmfit.Classification;
 
 /// <summary>
-/// ULMFiT's classifier (stage 3): an <see cref="AwdLstmEncoder"/> with classifier dropouts, read with BPT3C
+/// ULMFiT's classifier (stage 3): a recurrent encoder (<see cref="AwdLstmEncoder"/> or <see cref="QrnnEncoder"/>, as
+/// <see cref="AwdLstmConfig.Architecture"/> says) with classifier dropouts, read with BPT3C
 /// (back-propagation through time for text classification), concat pooling of the last layer, and a
 /// <see cref="PoolingClassifierHead"/>.
 /// </summary>
@@ -27,7 +28,7 @@ namespace Ulmfit.Classification;
 public sealed class TextClassifier : nn.Module
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
-    readonly AwdLstmEncoder encoder;
+    readonly IRecurrentEncoder encoder; // registered as a module by its runtime type
     readonly PoolingClassifierHead head;
     Tensor decision_thresholds;
 #pragma warning restore IDE1006
@@ -42,7 +43,7 @@ public sealed class TextClassifier : nn.Module
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        encoder = new AwdLstmEncoder(config.Encoder);
+        encoder = IRecurrentEncoder.Create(config.Encoder);
         head = new PoolingClassifierHead(config.PooledSize, config.HeadHiddenSize, config.ClassCount,
             config.PooledDropout, config.HeadDropout);
         decision_thresholds = full(config.ClassCount, 0.5f).DetachFromDisposeScope();
@@ -52,8 +53,8 @@ public sealed class TextClassifier : nn.Module
     /// <summary>The configuration this classifier was built from.</summary>
     public TextClassifierConfig Config { get; }
 
-    /// <summary>The AWD-LSTM encoder.</summary>
-    public AwdLstmEncoder Encoder => encoder;
+    /// <summary>The encoder.</summary>
+    public IRecurrentEncoder Encoder => encoder;
 
     /// <summary>The pooling head.</summary>
     public PoolingClassifierHead Head => head;
@@ -62,7 +63,8 @@ public sealed class TextClassifier : nn.Module
     public IReadOnlyList<string> Classes => Config.Classes;
 
     /// <summary>
-    /// fastai's <c>awd_lstm_clas_split</c>, input side first: [embedding], [lstm0], …, [lstm(n−1)], [head]. Gradual
+    /// fastai's <c>awd_lstm_clas_split</c>, input side first: [embedding], [lstm0], …, [lstm(n−1)], [head] (qrnn0, … for
+    /// the QRNN). Gradual
     /// unfreezing trains the head first and adds one group per stage going down.
     /// </summary>
     public IReadOnlyList<LayerGroup> LayerGroups => _layerGroups ??= BuildLayerGroups();
@@ -160,7 +162,7 @@ public sealed class TextClassifier : nn.Module
     public void LoadEncoderWeights(IReadOnlyDictionary<string, Tensor> lmStateDict)
     {
         ArgumentNullException.ThrowIfNull(lmStateDict);
-        var targets = encoder.state_dict();
+        var targets = encoder.Module.state_dict();
         var missing = targets.Keys.Where(k => !lmStateDict.ContainsKey(EncoderPrefix + k)).ToList();
         if (missing.Count > 0)
             throw new ArgumentException($"the language model's weights lack {string.Join(", ", missing.Select(k => EncoderPrefix + k))}.", nameof(lmStateDict));
@@ -182,13 +184,17 @@ public sealed class TextClassifier : nn.Module
     public void LoadEncoderWeights(AwdLstmLanguageModel languageModel)
     {
         ArgumentNullException.ThrowIfNull(languageModel);
+        if (languageModel.Config.Architecture != Config.Encoder.Architecture)
+            throw new ArgumentException($"the language model's architecture is '{languageModel.Config.Architecture.Name()}' but the classifier's " +
+                $"encoder is '{Config.Encoder.Architecture.Name()}'.", nameof(languageModel));
         LoadEncoderWeights(languageModel.state_dict());
     }
 
     IReadOnlyList<LayerGroup> BuildLayerGroups()
     {
         var groups = new List<LayerGroup> { new("embedding", [encoder.Embedding.Weight]) };
-        groups.AddRange(encoder.Layers.Select((rnn, l) => new LayerGroup($"lstm{l}", rnn.Weights)));
+        string prefix = Config.Encoder.Architecture.LayerGroupPrefix();
+        groups.AddRange(encoder.LayerParameters.Select((weights, l) => new LayerGroup($"{prefix}{l}", weights)));
         // Detached from any dispose scope: the groups outlive the scope they happen to be built in.
         groups.Add(new LayerGroup("head", [.. head.parameters().Select(p => (Parameter)p.DetachFromDisposeScope())]));
         return groups;

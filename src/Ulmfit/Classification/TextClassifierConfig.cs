@@ -4,7 +4,7 @@ using Ulmfit.Modeling;
 namespace Ulmfit.Classification;
 
 /// <summary>
-/// Shape of a ULMFiT classifier (stage 3): an AWD-LSTM encoder read in BPT3C chunks, concat pooling over the last
+/// Shape of a ULMFiT classifier (stage 3): an AWD-LSTM (or QRNN) encoder read in BPT3C chunks, concat pooling over the last
 /// layer, and a two-layer head. Defaults are fastai's <c>text_classifier_learner</c> with the tutorial's
 /// <c>drop_mult=0.5</c>.
 /// </summary>

@@ -10,22 +10,32 @@ namespace Ulmfit.IO;
 /// </summary>
 public sealed record ArchitectureSpec
 {
-    /// <summary>The only architecture format version 1 knows.</summary>
-    public const string AwdLstm = "awd-lstm";
+    /// <summary>The AWD-LSTM's name (the default).</summary>
+    public const string AwdLstm = EncoderArchitectureNames.AwdLstm;
 
-    /// <summary>Architecture name; <c>"awd-lstm"</c>.</summary>
+    /// <summary>The QRNN's name.</summary>
+    public const string Qrnn = EncoderArchitectureNames.Qrnn;
+
+    /// <summary>Architecture name: <c>"awd-lstm"</c> or <c>"qrnn"</c> (<see cref="EncoderArchitectureNames"/>); any
+    /// other name is refused when the manifest is read.</summary>
     public string Name { get; init; } = AwdLstm;
+
+    /// <summary>The encoder architecture <see cref="Name"/> names.</summary>
+    /// <exception cref="InvalidOperationException">The name is not a known one (a validated manifest never has such).</exception>
+    [JsonIgnore]
+    public EncoderArchitecture Architecture => EncoderArchitectureNames.TryParse(Name, out var a) ? a
+        : throw new InvalidOperationException($"architecture.name '{Name}' is not known (this version reads {string.Join(", ", EncoderArchitectureNames.All.Select(n => $"'{n}'"))})");
 
     /// <summary>Rows of the embedding matrix; equals the vocabulary size (fastai sizes need not be multiples of 8).</summary>
     public required int VocabSize { get; init; }
 
-    /// <summary>Embedding width, also the last LSTM layer's hidden size (tied decoder).</summary>
+    /// <summary>Embedding width, also the last recurrent layer's hidden size (tied decoder).</summary>
     public required int EmbeddingSize { get; init; }
 
-    /// <summary>Hidden size of every LSTM layer but the last.</summary>
+    /// <summary>Hidden size of every recurrent layer but the last.</summary>
     public required int HiddenSize { get; init; }
 
-    /// <summary>Number of stacked LSTM layers.</summary>
+    /// <summary>Number of stacked recurrent layers.</summary>
     public required int Layers { get; init; }
 
     /// <summary>Padding token id.</summary>
@@ -51,6 +61,7 @@ public sealed record ArchitectureSpec
         AwdLstmDropouts d = config.Dropouts;
         return new ArchitectureSpec
         {
+            Name = config.Architecture.Name(),
             VocabSize = config.VocabSize,
             EmbeddingSize = config.EmbeddingSize,
             HiddenSize = config.HiddenSize,
@@ -67,6 +78,7 @@ public sealed record ArchitectureSpec
     /// and <paramref name="dropMult"/> when the next stage trains with others, as fine-tuning a classifier does).</summary>
     public AwdLstmConfig ToConfig(AwdLstmDropouts? dropouts = null, double? dropMult = null) => new(VocabSize)
     {
+        Architecture = Architecture,
         EmbeddingSize = EmbeddingSize,
         HiddenSize = HiddenSize,
         Layers = Layers,
@@ -83,7 +95,8 @@ public sealed record ArchitectureSpec
 
     internal IEnumerable<string> Problems()
     {
-        if (Name != AwdLstm) yield return $"architecture.name '{Name}' is not known (this version reads '{AwdLstm}')";
+        if (!EncoderArchitectureNames.TryParse(Name, out _))
+            yield return $"architecture.name '{Name}' is not known (this version reads {string.Join(", ", EncoderArchitectureNames.All.Select(n => $"'{n}'"))})";
         foreach (string p in Range("vocab_size", VocabSize, 9, 10_000_000)) yield return p;
         foreach (string p in Range("embedding_size", EmbeddingSize, 1, 65_536)) yield return p;
         foreach (string p in Range("hidden_size", HiddenSize, 1, 65_536)) yield return p;

@@ -15,6 +15,13 @@ namespace Ulmfit.IO;
 /// decoder.bias                      (V)       language models only
 /// head.*                            classifiers only; shapes checked by the head module
 /// </code>
+/// A QRNN package (<c>architecture.name</c> "qrnn", <see cref="Modeling.QrnnEncoder"/>) holds the same embedding, decoder
+/// and head keys, and per layer, in place of the four LSTM tensors (gate blocks z, f, o along dimension 0; columns
+/// x_{t−1} then x_t):
+/// <code>
+/// encoder.rnns.{l}.gate_weight_raw  (3·H_l, 2·I_l)  before DropConnect
+/// encoder.rnns.{l}.gate_bias        (3·H_l)
+/// </code>
 /// </summary>
 public static class AwdLstmWeightNames
 {
@@ -39,6 +46,12 @@ public static class AwdLstmWeightNames
     /// <summary>Hidden-side bias of layer <paramref name="layer"/>.</summary>
     public static string HiddenBias(int layer) => $"encoder.rnns.{layer}.bias_hh_l0";
 
+    /// <summary>Gate weights (before DropConnect) of QRNN layer <paramref name="layer"/>.</summary>
+    public static string QrnnGateWeight(int layer) => $"encoder.rnns.{layer}.gate_weight_raw";
+
+    /// <summary>Gate bias of QRNN layer <paramref name="layer"/>.</summary>
+    public static string QrnnGateBias(int layer) => $"encoder.rnns.{layer}.gate_bias";
+
     /// <summary>
     /// Every key a package of <paramref name="kind"/> with <paramref name="architecture"/> must hold, with its shape.
     /// Classifiers may hold further keys, all under <see cref="HeadPrefix"/>.
@@ -51,6 +64,12 @@ public static class AwdLstmWeightNames
         for (int l = 0; l < architecture.Layers; l++)
         {
             long input = architecture.LayerInputSize(l), hidden = architecture.LayerOutputSize(l);
+            if (architecture.Architecture == EncoderArchitecture.Qrnn)
+            {
+                shapes[QrnnGateWeight(l)] = [3 * hidden, 2 * input];
+                shapes[QrnnGateBias(l)] = [3 * hidden];
+                continue;
+            }
             shapes[InputWeight(l)] = [4 * hidden, input];
             shapes[HiddenWeight(l)] = [4 * hidden, hidden];
             shapes[InputBias(l)] = [4 * hidden];

@@ -4,13 +4,17 @@ using Ulmfit.Text;
 namespace Ulmfit.Modeling;
 
 /// <summary>
-/// Shape and regularisation of an AWD-LSTM. Defaults are ULMFiT's: 400-dim embeddings, three LSTM layers of sizes
-/// 400→1152→1152→400 (the last layer's hidden size equals the embedding size so the decoder can share the embedding
-/// matrix), padding id 1, and the language-model dropouts.
+/// Shape and regularisation of a ULMFiT encoder. Defaults are ULMFiT's AWD-LSTM: 400-dim embeddings, three LSTM layers
+/// of sizes 400→1152→1152→400 (the last layer's hidden size equals the embedding size so the decoder can share the
+/// embedding matrix), padding id 1, and the language-model dropouts. <see cref="Architecture"/> switches the recurrent
+/// layers to MultiFiT's QRNN (see <see cref="ForMultiFit"/>); sizes and dropouts mean the same for both.
 /// </summary>
 /// <param name="VocabSize">Rows of the embedding matrix and columns scored by the decoder.</param>
 public sealed record AwdLstmConfig(int VocabSize)
 {
+    /// <summary>Which recurrent layers the encoder stacks (default the AWD-LSTM).</summary>
+    public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
+
     /// <summary>Embedding width; also the last LSTM layer's hidden size (weight tying). fastai: <c>emb_sz=400</c>.</summary>
     public int EmbeddingSize { get; init; } = 400;
 
@@ -40,6 +44,12 @@ public sealed record AwdLstmConfig(int VocabSize)
     public static AwdLstmConfig ForClassifier(int vocabSize, double dropMult = 1.0) =>
         new(vocabSize) { Dropouts = AwdLstmDropouts.Classifier, DropMult = dropMult };
 
+    /// <summary>MultiFiT's language model (Eisenschlos et al. 2019): 400-dim embeddings, four QRNN layers of 1552 units
+    /// (the last one 400 wide, tied to the embedding), and the AWD-LSTM's language-model dropouts (fastai's
+    /// <c>awd_qrnn_lm_config</c> uses the same values).</summary>
+    public static AwdLstmConfig ForMultiFit(int vocabSize, double dropMult = 1.0) =>
+        new(vocabSize) { Architecture = EncoderArchitecture.Qrnn, HiddenSize = 1552, Layers = 4, Dropouts = AwdLstmDropouts.LanguageModel, DropMult = dropMult };
+
     /// <summary>Input width of LSTM layer <paramref name="layer"/>: the embedding for layer 0, else the hidden size.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? EmbeddingSize : HiddenSize;
 
@@ -49,6 +59,7 @@ public sealed record AwdLstmConfig(int VocabSize)
     /// <summary>Throws <see cref="ArgumentException"/> with a message that says which setting to fix.</summary>
     public void Validate()
     {
+        if (!Enum.IsDefined(Architecture)) throw new ArgumentException(Invariant($"Architecture {(int)Architecture} is not a known encoder architecture."));
         Positive(nameof(VocabSize), VocabSize);
         Positive(nameof(EmbeddingSize), EmbeddingSize);
         Positive(nameof(HiddenSize), HiddenSize);

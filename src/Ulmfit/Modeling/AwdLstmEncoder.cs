@@ -33,7 +33,7 @@ public sealed record AwdLstmEncoderOutput(IReadOnlyList<Tensor> RawOutputs, IRea
 /// (and its alias <c>encoder_dp.emb.weight</c>), <c>rnns.l.weight_hh_l0_raw</c>, <c>rnns.l.module.weight_ih_l0</c>,
 /// <c>rnns.l.module.bias_ih_l0</c>, <c>rnns.l.module.bias_hh_l0</c>.</para>
 /// </remarks>
-public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>
+public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>, IRecurrentEncoder
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
     readonly TokenEmbedding embedding;
@@ -72,6 +72,12 @@ public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>
 
     /// <summary>The LSTM layers, input side first.</summary>
     public IReadOnlyList<WeightDropLstm> Layers => _layers;
+
+    /// <inheritdoc />
+    public IReadOnlyList<IReadOnlyList<Parameter>> LayerParameters => [.. _layers.Select(l => l.Weights)];
+
+    /// <inheritdoc />
+    public nn.Module Module => this;
 
     /// <summary>Batch size of the carried state, or null after a reset.</summary>
     public long? StateBatchSize => _state?[0].BatchSize;

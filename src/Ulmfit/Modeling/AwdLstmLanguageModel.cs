@@ -3,8 +3,10 @@ using static TorchSharp.torch;
 namespace Ulmfit.Modeling;
 
 /// <summary>
-/// ULMFiT's language model: an <see cref="AwdLstmEncoder"/>, locked output dropout on the last layer, and a linear
-/// decoder (emb → vocab, with bias) whose weight is the embedding matrix itself (<see cref="TiedDecoder"/>).
+/// ULMFiT's language model: a recurrent encoder (an <see cref="AwdLstmEncoder"/>, or MultiFiT's
+/// <see cref="QrnnEncoder"/> when <see cref="AwdLstmConfig.Architecture"/> says so), locked output dropout on the last
+/// layer, and a linear decoder (emb → vocab, with bias) whose weight is the embedding matrix itself
+/// (<see cref="TiedDecoder"/>).
 /// </summary>
 /// <remarks>
 /// State-dict keys (stable; renaming breaks saved models): <c>encoder.embedding.weight</c> (vocab, emb);
@@ -13,11 +15,13 @@ namespace Ulmfit.Modeling;
 /// <c>encoder.embedding.weight</c> and is not stored twice. fastai's keys for the same model:
 /// <c>0.encoder.weight</c>, <c>0.encoder_dp.emb.weight</c>, <c>0.rnns.{l}.weight_hh_l0_raw</c>,
 /// <c>0.rnns.{l}.module.{weight_ih_l0, bias_ih_l0, bias_hh_l0}</c>, <c>1.decoder.weight</c>, <c>1.decoder.bias</c>.
+/// With the QRNN the per-layer keys are <c>encoder.rnns.{l}.gate_weight_raw</c> (3·H_l, 2·I_l) and
+/// <c>encoder.rnns.{l}.gate_bias</c> (3·H_l) instead (see <see cref="QrnnLayer"/>); the others are the same.
 /// </remarks>
 public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput>, ILanguageModel, Training.IRecurrentStateSnapshots
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
-    readonly AwdLstmEncoder encoder;
+    readonly IRecurrentEncoder encoder; // registered as a module by its runtime type
     readonly LockedDropout output_dropout;
     readonly TiedDecoder decoder;
 #pragma warning restore IDE1006
@@ -29,13 +33,13 @@ public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput
     public const string DecoderBiasKey = "decoder.bias";
 
     /// <summary>Builds the model for <paramref name="config"/> with fastai's initialisation (embedding uniform ±0.1,
-    /// decoder bias 0, LSTMs PyTorch's default).</summary>
+    /// decoder bias 0, recurrent layers PyTorch's default).</summary>
     public AwdLstmLanguageModel(AwdLstmConfig config, string name = nameof(AwdLstmLanguageModel)) : base(name)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        encoder = new AwdLstmEncoder(config);
+        encoder = IRecurrentEncoder.Create(config);
         output_dropout = new LockedDropout(config.EffectiveDropouts.Output);
         decoder = new TiedDecoder(encoder.Embedding);
         RegisterComponents();
@@ -45,7 +49,7 @@ public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput
     public AwdLstmConfig Config { get; }
 
     /// <summary>The encoder (what the classifier reuses after fine-tuning).</summary>
-    public AwdLstmEncoder Encoder => encoder;
+    public IRecurrentEncoder Encoder => encoder;
 
     /// <summary>The decoder; its weight is <c>Encoder.Embedding.Weight</c>.</summary>
     public TiedDecoder Decoder => decoder;
@@ -57,7 +61,8 @@ public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput
     public nn.Module Module => this;
 
     /// <summary>
-    /// fastai's <c>awd_lstm_lm_split</c>, input side first: [lstm0], [lstm1], …, [embedding+decoder]. The tied matrix
+    /// fastai's <c>awd_lstm_lm_split</c>, input side first: [lstm0], [lstm1], …, [embedding+decoder] (the QRNN's
+    /// groups are named qrnn0, qrnn1, …). The tied matrix
     /// and the decoder bias form the last group: they sit at the output end (the decoder), so they get the highest
     /// learning rate and are what trains first while the rest is frozen — which is how new-vocabulary rows learn in
     /// ULMFiT's first fine-tuning epoch. The tied matrix is listed once.
@@ -66,7 +71,8 @@ public sealed class AwdLstmLanguageModel : nn.Module<Tensor, LanguageModelOutput
 
     IReadOnlyList<LayerGroup> BuildLayerGroups()
     {
-        var groups = encoder.Layers.Select((rnn, l) => new LayerGroup($"lstm{l}", rnn.Weights)).ToList();
+        string prefix = Config.Architecture.LayerGroupPrefix();
+        var groups = encoder.LayerParameters.Select((weights, l) => new LayerGroup($"{prefix}{l}", weights)).ToList();
         groups.Add(new LayerGroup("embedding+decoder", [encoder.Embedding.Weight, decoder.Bias]));
         return groups;
     }

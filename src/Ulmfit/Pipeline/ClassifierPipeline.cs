@@ -102,6 +102,11 @@ public static class ClassifierPipeline
         var stageClock = Stopwatch.StartNew();
         LanguageModelRunResult? tuned = null;
         string? lmPath = languageModel;
+        // Checked before any fine-tuning spends time on the text.
+        if (languageModel != null && o.Architecture is { } wanted
+            && ModelPackage.ReadManifest(languageModel).Architecture.Architecture is var actual && actual != wanted)
+            throw new InvalidInputException(languageModel, null, null,
+                $"holds a language model of architecture '{actual.Name()}', but the classifier was asked to be '{wanted.Name()}' (drop --arch, or train from scratch)");
         if (languageModel != null && o.LanguageModelEpochs > 0)
         {
             var inputs = new List<string> { o.Train };
@@ -151,7 +156,7 @@ public static class ClassifierPipeline
                 var config = lm != null
                     ? TextClassifierConfig.ForLanguageModel(lm.Config, training.Classes, o.DropMult, o.MultiLabel, backwards)
                     : new TextClassifierConfig(AwdLstmConfig.ForClassifier(vocabulary.Count, o.DropMult) with
-                        { EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
+                        { Architecture = o.Architecture ?? EncoderArchitecture.AwdLstm, EmbeddingSize = o.EmbeddingSize, HiddenSize = o.HiddenSize, Layers = o.Layers }, training.Classes)
                         { MultiLabel = o.MultiLabel, Backwards = backwards };
                 config = config with { Bptt = o.Bptt, MaxLength = o.MaxLength };
                 using var classifier = new TextClassifier(config);

@@ -67,6 +67,10 @@ public sealed record FitOptions
     public int? EarlyStoppingPatience { get; init; }
     public StageSchedule Schedule { get; init; } = StageSchedule.OneCycle;
 
+    /// <summary>The recurrent layers. Null: the language model's own, or the AWD-LSTM from scratch. With a language
+    /// model it must match that model's architecture.</summary>
+    public Modeling.EncoderArchitecture? Architecture { get; init; }
+
     /// <summary>From scratch only: the encoder's size (ULMFiT's 400/1152/3 by default).</summary>
     public int EmbeddingSize { get; init; } = 400;
     public int HiddenSize { get; init; } = 1152;

@@ -43,7 +43,7 @@ public static class LanguageModelPipeline
     /// <summary>Manifest training option: tokens the language model has been pretrained on, over all continued runs.</summary>
     public const string PretrainTokensKey = "pretrain_tokens";
 
-    /// <summary>Stage 1: trains a new AWD-LSTM language model on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
+    /// <summary>Stage 1: trains a new language model (AWD-LSTM or QRNN) on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
     public static async Task<LanguageModelRunResult> PretrainAsync(PretrainOptions options, IProgress<LanguageModelRunProgress>? progress = null,
         ILogger? logger = null, CancellationToken cancellationToken = default)
     {
@@ -130,6 +130,7 @@ public static class LanguageModelPipeline
     {
         var config = new AwdLstmConfig(vocabSize)
         {
+            Architecture = options.Architecture,
             EmbeddingSize = options.EmbeddingSize, HiddenSize = options.HiddenSize, Layers = options.Layers,
             Dropouts = AwdLstmDropouts.LanguageModel, DropMult = options.DropMult,
         };
@@ -137,7 +138,7 @@ public static class LanguageModelPipeline
         return new AwdLstmLanguageModel(config);
     }
 
-    // Continuing a package: the model keeps its own shape, vocabulary and direction, so options that say otherwise
+    // Continuing a package: the model keeps its own architecture, shape, vocabulary and direction, so options that say otherwise
     // are a mistake worth stopping for rather than silently ignoring.
     static (AwdLstmLanguageModel?, Vocabulary?, bool, long) LoadForContinuation(PretrainOptions options)
     {

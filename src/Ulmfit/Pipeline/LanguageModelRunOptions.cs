@@ -98,6 +98,9 @@ public abstract record LanguageModelRunOptions
 /// <summary>Stage 1: a language model trained from scratch on general-domain text.</summary>
 public sealed record PretrainOptions : LanguageModelRunOptions
 {
+    /// <summary>The recurrent layers: ULMFiT's AWD-LSTM (default) or MultiFiT's QRNN.</summary>
+    public Modeling.EncoderArchitecture Architecture { get; init; } = Modeling.EncoderArchitecture.AwdLstm;
+
     public int EmbeddingSize { get; init; } = 400;
     public int HiddenSize { get; init; } = 1152;
     public int Layers { get; init; } = 3;

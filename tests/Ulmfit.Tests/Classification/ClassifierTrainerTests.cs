@@ -63,6 +63,19 @@ public sealed class ClassifierTrainerTests : IDisposable
         Assert.True(result.DocumentsPerSecond > 0);
     }
 
+    [Fact]
+    public async Task A_tiny_qrnn_classifier_learns_the_separable_task_too()
+    {
+        torch.manual_seed(3);
+        var config = Config(bptt: 16, maxLength: 16, classes: ["class0", "class1", "class2"]);
+        using var classifier = new TextClassifier(config with { Encoder = config.Encoder with { Architecture = Ulmfit.Modeling.EncoderArchitecture.Qrnn } });
+
+        var result = await new ClassifierTrainer(classifier, Train, Valid, Options(UnfreezingStage.AllAtOnce(6, 1e-2))).TrainAsync();
+
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
+        Assert.True(result.Validation!.Accuracy > 0.8, $"validation accuracy {result.Validation.Accuracy:P1}");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -145,7 +145,7 @@ public class TextClassifierTests
         Assert.True(grad.narrow(0, 30, 8).abs().sum().item<float>() > 0);
         Assert.Null(classifier.Encoder.StateBatchSize); // no state outlives the batch
         // Only the two pooled chunks recorded a graph, each on its own native workspace.
-        Assert.All(classifier.Encoder.Layers, layer => Assert.Equal(2, layer.WorkspaceCount));
+        Assert.All(((AwdLstmEncoder)classifier.Encoder).Layers, layer => Assert.Equal(2, layer.WorkspaceCount));
     }
 
     [Fact]
@@ -184,7 +184,7 @@ public class TextClassifierTests
         classifier.LoadEncoderWeights(lm);
 
         var lmState = lm.state_dict();
-        foreach (var (key, value) in classifier.Encoder.state_dict())
+        foreach (var (key, value) in classifier.Encoder.Module.state_dict())
             Assert.True(value.allclose(lmState["encoder." + key], rtol: 0, atol: 0), key);
         Assert.True(classifier.Head.state_dict()["linear0.weight"].allclose(headBefore, rtol: 0, atol: 0));
     }

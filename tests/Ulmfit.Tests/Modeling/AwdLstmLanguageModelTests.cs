@@ -129,13 +129,13 @@ public class AwdLstmLanguageModelTests
         using var model = new AwdLstmLanguageModel(AwdLstmEncoderTests.Tiny());
         model.to(ScalarType.Float64);
         Assert.Same(model.Encoder.Embedding.Weight, model.Decoder.Weight);
-        Assert.Equal(ScalarType.Float64, model.Encoder.Layers[2].RawHiddenWeight.dtype);
-        Assert.Contains(model.LayerGroups[0].Parameters, p => ReferenceEquals(p, model.Encoder.Layers[0].RawHiddenWeight));
+        Assert.Equal(ScalarType.Float64, ((AwdLstmEncoder)model.Encoder).Layers[2].RawHiddenWeight.dtype);
+        Assert.Contains(model.LayerGroups[0].Parameters, p => ReferenceEquals(p, ((AwdLstmEncoder)model.Encoder).Layers[0].RawHiddenWeight));
         using var scope = NewDisposeScope();
         var output = model.Forward(randint(0, 50, [2, 3], dtype: ScalarType.Int64));
         Assert.Equal(ScalarType.Float64, output.Logits.dtype);
         output.Logits.sum().backward();
-        Assert.NotNull(model.Encoder.Layers[0].RawHiddenWeight.grad);
+        Assert.NotNull(((AwdLstmEncoder)model.Encoder).Layers[0].RawHiddenWeight.grad);
     }
 
     [Fact]

@@ -41,13 +41,13 @@ public class ComputePrecisionTests
         Assert.Equal(ComputePrecision.Fp32, model.GetComputePrecision());
         model.SetComputePrecision(ComputePrecision.BFloat16);
         Assert.Equal(ComputePrecision.BFloat16, model.Encoder.Embedding.Precision);
-        Assert.All(model.Encoder.Layers, l => Assert.Equal(ComputePrecision.BFloat16, l.Precision));
+        Assert.All(((AwdLstmEncoder)model.Encoder).Layers, l => Assert.Equal(ComputePrecision.BFloat16, l.Precision));
         Assert.Equal(ComputePrecision.BFloat16, model.Decoder.Precision);
         Assert.Equal(ComputePrecision.BFloat16, model.GetComputePrecision());
 
         using var classifier = Classifier(1).SetComputePrecision(ComputePrecision.BFloat16);
         Assert.Equal(ComputePrecision.BFloat16, classifier.Encoder.Embedding.Precision);
-        Assert.All(classifier.Encoder.Layers, l => Assert.Equal(ComputePrecision.BFloat16, l.Precision));
+        Assert.All(((AwdLstmEncoder)classifier.Encoder).Layers, l => Assert.Equal(ComputePrecision.BFloat16, l.Precision));
     }
 
     [Fact]
@@ -99,10 +99,10 @@ public class ComputePrecisionTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         model.SetComputePrecision(ComputePrecision.BFloat16).Forward(Tokens(2, 5, seed: 4));
-        Assert.Equal(ScalarType.BFloat16, model.Encoder.State![0].Hidden.dtype);
+        Assert.Equal(ScalarType.BFloat16, ((AwdLstmEncoder)model.Encoder).State![0].Hidden.dtype);
         var logits = model.SetComputePrecision(ComputePrecision.Fp32).Forward(Tokens(2, 5, seed: 5)).Logits;
         Assert.Equal(ScalarType.Float32, logits.dtype);
-        Assert.Equal(ScalarType.Float32, model.Encoder.State![0].Hidden.dtype);
+        Assert.Equal(ScalarType.Float32, ((AwdLstmEncoder)model.Encoder).State![0].Hidden.dtype);
     }
 
     [Fact]

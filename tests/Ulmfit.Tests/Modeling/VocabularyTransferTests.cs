@@ -34,7 +34,7 @@ public class VocabularyTransferTests
         Assert.Same(newModel.Encoder.Embedding.Weight, newModel.Decoder.Weight);
         for (int l = 0; l < 2; l++)
             for (int k = 0; k < 4; k++)
-                Assert.Equal(0f, LstmReference.MaxAbsDifference(oldModel.Encoder.Layers[l].Weights[k], newModel.Encoder.Layers[l].Weights[k]));
+                Assert.Equal(0f, LstmReference.MaxAbsDifference(((AwdLstmEncoder)oldModel.Encoder).Layers[l].Weights[k], ((AwdLstmEncoder)newModel.Encoder).Layers[l].Weights[k]));
     }
 
     [Fact]
