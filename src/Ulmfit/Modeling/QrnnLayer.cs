@@ -18,7 +18,7 @@ namespace Ulmfit.Modeling;
 /// linear layer: uniform in ±1/√(2·input).</para>
 /// Not thread-safe: one forward pass at a time.
 /// </remarks>
-public sealed class QrnnLayer : nn.Module
+public sealed class QrnnLayer : nn.Module, IComputePrecisionLayer
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
     Parameter gate_weight_raw;
@@ -99,18 +99,30 @@ public sealed class QrnnLayer : nn.Module
         return (output, next);
     }
 
+    /// <summary>Under <see cref="ComputePrecision.BFloat16"/> the gate product runs in bfloat16 on casts of the float32
+    /// weights; the gates come back in float32, so the forget-mult recurrence and the cell state stay float32.</summary>
+    public ComputePrecision Precision { get; set; }
+
     /// <summary>The gate pre-activations for the window [x_{t−1}; x_t] of every step: (batch, seq, 3·hidden).</summary>
     Tensor Gates(Tensor input, Tensor? lastInput)
     {
         long batch = input.shape[0], steps = input.shape[1];
         using var zeroStep = lastInput is null ? zeros(batch, 1, InputSize, dtype: input.dtype, device: input.device) : null;
-        var before = lastInput ?? zeroStep!;                              // (batch, 1, input): x_0 of this call
+        // A state carried from a call in another precision is brought to this call's input type.
+        using var converted = lastInput is not null && lastInput.dtype != input.dtype ? lastInput.to(input.dtype) : null;
+        var before = converted ?? lastInput ?? zeroStep!;                 // (batch, 1, input): x_0 of this call
         using var earlier = steps == 1 ? null : input.narrow(1, 0, steps - 1);
         using var shifted = earlier is null ? before.alias() : cat([before, earlier], 1);   // (batch, seq, input): x_{t−1}
         using var window = cat([shifted, input], 2);                     // (batch, seq, 2·input)
         bool drop = training && WeightDropout > 0;
         using var dropped = drop ? nn.functional.dropout(gate_weight_raw, WeightDropout, training: true) : null;
-        // The one matrix product of the layer (where a lower-precision compute cast belongs).
-        return nn.functional.linear(window, dropped ?? gate_weight_raw, gate_bias);
+        // The one matrix product of the layer, and so the one place the compute precision applies.
+        var weight = dropped ?? gate_weight_raw;
+        if (Precision == ComputePrecision.Fp32 && window.dtype == weight.dtype) return nn.functional.linear(window, weight, gate_bias);
+        using var x = window.to(Precision.ComputeType(weight.dtype));    // (batch, seq, 2·input)
+        using var w = weight.CastTo(Precision);                          // (3·hidden, 2·input)
+        using var b = gate_bias.CastTo(Precision);                       // (3·hidden)
+        using var gates = nn.functional.linear(x, w, b);                 // (batch, seq, 3·hidden)
+        return gates.to(gate_bias.dtype);                                // float32 for the recurrence
     }
 }
