@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ulmfit.Benchmarking;
 using Ulmfit.Engine;
+using Ulmfit.Modeling;
 using static TorchSharp.torch;
 
 namespace Ulmfit.Benchmarks;
@@ -15,38 +16,42 @@ public static class CompareBenchmark
 {
     public static readonly string[] Modes = ["lm-train", "clf-train", "clf-infer"];
 
-    public static JsonObject Run(string mode, BenchmarkShape shape, string dtype, int threads, string peerScript)
+    /// <summary>Runs <paramref name="mode"/>: ours on <paramref name="shape"/> (its architecture and precision), the
+    /// peer (an AWD-LSTM only) on <paramref name="peerShape"/> in <paramref name="peerDtype"/>; equal shapes and types
+    /// unless the comparison is "our best configuration against the peer's reference".</summary>
+    public static JsonObject Run(string mode, BenchmarkShape shape, BenchmarkShape peerShape, string peerDtype, int threads, string peerScript)
     {
         if (!Modes.Contains(mode)) throw new ArgumentException($"--mode must be one of {string.Join(", ", Modes)} (got '{mode}')");
-        if (dtype != "fp32") throw new ArgumentException($"--dtype {dtype} is not wired into Ulmfit.NET's side yet (fp32 is)");
+        if (peerShape.Architecture != EncoderArchitecture.AwdLstm) throw new ArgumentException("the peer implements the AWD-LSTM only");
         string unit = mode == "lm-train" ? "tokens_per_s" : "docs_per_s";
-        var peer = PeerBenchmark.Run(peerScript, mode, PeerArguments(shape, dtype, threads), TimeSpan.FromMinutes(30));
+        var peer = PeerBenchmark.Run(peerScript, mode, PeerArguments(peerShape, peerDtype, threads), TimeSpan.FromMinutes(30));
         var ours = Measure(mode, shape);
         double oursPeak = ProcessMemory.PeakResidentMegabytes();
         JsonNode? peerLatency = null, oursLatency = null;
         if (mode == "clf-infer")
         {
             var single = shape with { BatchSize = 1, Steps = Math.Max(shape.Steps, 10) };
-            peerLatency = PeerBenchmark.Run(peerScript, mode, PeerArguments(single, dtype, threads), TimeSpan.FromMinutes(10))["step_s_median"]?.DeepClone();
+            var peerSingle = peerShape with { BatchSize = 1, Steps = single.Steps };
+            peerLatency = PeerBenchmark.Run(peerScript, mode, PeerArguments(peerSingle, peerDtype, threads), TimeSpan.FromMinutes(10))["step_s_median"]?.DeepClone();
             oursLatency = Math.Round(Measure(mode, single).MedianStepSeconds, 4);
         }
         var matmul = Matmul();
-        double flopsPerItem = mode == "lm-train"
-            ? ModelFlops.LanguageModelTrainingPerToken(shape.LanguageModelConfig())
-            : ModelFlops.ClassifierPerDocument(shape.LanguageModelConfig(), shape.SeqLen, shape.Classes, training: mode == "clf-train");
+        double flopsPerItem = Flops(mode, shape), peerFlopsPerItem = Flops(mode, peerShape);
         double? peerRate = peer[unit]?.GetValue<double>();
 
         return new JsonObject
         {
             ["mode"] = mode,
-            ["dtype"] = dtype,
+            ["dtype"] = shape.Precision.Name(),
+            ["peer_dtype"] = peerDtype,
             ["threads"] = threads,
-            ["config"] = JsonSerializer.SerializeToNode(shape),
+            ["config"] = JsonSerializer.SerializeToNode(new { shape.Vocab, shape.Emb, shape.Hidden, shape.Layers, shape.BatchSize, shape.Bptt, shape.SeqLen, shape.Classes, shape.Steps, shape.Warmup, Architecture = shape.Architecture.Name() }),
+            ["peer_config"] = JsonSerializer.SerializeToNode(new { peerShape.Vocab, peerShape.Emb, peerShape.Hidden, peerShape.Layers }),
             ["model_gflop_per_item"] = Math.Round(flopsPerItem / 1e9, 4),
             ["ulmfit_net"] = Side(unit, ours.ItemsPerSecond, ours.ItemsPerSecondMin, ours.ItemsPerSecondMax, ours.MedianStepSeconds,
                 oursPeak, oursLatency, flopsPerItem, matmul["bf16"], ours.Parameters),
             ["peer"] = peer is JsonObject p && p[unit] != null
-                ? Merge(p, Side(unit, peerRate!.Value, null, null, null, null, peerLatency, flopsPerItem, matmul["bf16"], null))
+                ? Merge(p, Side(unit, peerRate!.Value, null, null, null, null, peerLatency, peerFlopsPerItem, matmul["bf16"], null))
                 : peer,
             ["speedup_vs_peer"] = peerRate is > 0 ? Math.Round(ours.ItemsPerSecond / peerRate.Value, 3) : null,
             ["matmul_gflops"] = JsonSerializer.SerializeToNode(matmul),
@@ -59,6 +64,10 @@ public static class CompareBenchmark
         ["fp32"] = Math.Round(MatmulBenchmark.MeasureGflops(ScalarType.Float32), 1),
         ["bf16"] = Math.Round(MatmulBenchmark.MeasureGflops(ScalarType.BFloat16), 1),
     };
+
+    static double Flops(string mode, BenchmarkShape shape) => mode == "lm-train"
+        ? ModelFlops.LanguageModelTrainingPerToken(shape.LanguageModelConfig())
+        : ModelFlops.ClassifierPerDocument(shape.LanguageModelConfig(), shape.SeqLen, shape.Classes, training: mode == "clf-train");
 
     static BenchmarkTimings Measure(string mode, BenchmarkShape shape) => mode switch
     {

@@ -2,9 +2,11 @@ using System.Text.Json;
 using Ulmfit.Benchmarks;
 using Ulmfit.Benchmarking;
 using Ulmfit.Engine;
+using Ulmfit.Modeling;
 
 // Side-by-side benchmarks; every result is one JSON line on stdout.
-//   compare --mode lm-train|clf-train|clf-infer [--dtype fp32|bf16] [--vocab N --emb N --hidden N --layers N --bs N
+//   compare --mode lm-train|clf-train|clf-infer [--dtype fp32|bf16|auto] [--arch awd-lstm|qrnn]
+//           [--peer-dtype fp32|bf16 --peer-hidden N --peer-layers N] [--vocab N --emb N --hidden N --layers N --bs N
 //           --bptt N --seq-len N --classes N --steps N --warmup N --threads N --peer PATH]
 //       runs the PyTorch peer and Ulmfit.NET on the same shapes in this one run, plus fp32/bf16 matmul ceilings,
 //       peak RSS of both, MFU against the bf16 matmul, and (clf-infer) single-document latency.
@@ -40,7 +42,20 @@ switch (command)
         string script = options.GetValueOrDefault("peer", Path.Combine(FindRepositoryRoot(), "..", "shared", "peer", "torch_awd_lstm_bench.py"));
         try
         {
-            Console.WriteLine(CompareBenchmark.Run(mode, shape, options.GetValueOrDefault("dtype", "fp32"), threads, script).ToJsonString());
+            var precision = ComputePrecisions.Parse(options.GetValueOrDefault("dtype", "fp32"));
+            string arch = options.GetValueOrDefault("arch", "awd-lstm");
+            if (!EncoderArchitectureNames.TryParse(arch, out var architecture)) throw new ArgumentException($"--arch must be awd-lstm or qrnn (got '{arch}')");
+            shape = shape with { Precision = precision, Architecture = architecture };
+            // The peer is the PyTorch AWD-LSTM: the same shape unless --peer-hidden/--peer-layers name its own (for
+            // "our best configuration against the reference"), the same number type unless --peer-dtype says otherwise.
+            var peerShape = shape with
+            {
+                Architecture = EncoderArchitecture.AwdLstm, Precision = ComputePrecision.Fp32,
+                Hidden = Int("peer-hidden", architecture == EncoderArchitecture.AwdLstm ? shape.Hidden : 1152),
+                Layers = Int("peer-layers", architecture == EncoderArchitecture.AwdLstm ? shape.Layers : 3),
+            };
+            string peerDtype = options.GetValueOrDefault("peer-dtype", precision.Name());
+            Console.WriteLine(CompareBenchmark.Run(mode, shape, peerShape, peerDtype, threads, script).ToJsonString());
             return 0;
         }
         catch (ArgumentException e)

@@ -12,7 +12,8 @@ namespace Ulmfit.Benchmarking;
 public static class ModelFlops
 {
     /// <summary>Forward-pass FLOPs of the recurrent encoder per token. An LSTM layer's four gates take
-    /// 4·out·(in + out) multiply-adds (input and hidden products).</summary>
+    /// 4·out·(in + out) multiply-adds (input and hidden products); a QRNN layer's three gates read a window of two
+    /// inputs, 3·out·2·in (its recurrence is element-wise).</summary>
     public static double EncoderForwardPerToken(AwdLstmConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -20,7 +21,7 @@ public static class ModelFlops
         for (int l = 0; l < config.Layers; l++)
         {
             double input = config.LayerInputSize(l), output = config.LayerOutputSize(l);
-            macs += 4 * output * (input + output);
+            macs += config.Architecture == EncoderArchitecture.Qrnn ? 3 * output * 2 * input : 4 * output * (input + output);
         }
         return 2 * macs;
     }

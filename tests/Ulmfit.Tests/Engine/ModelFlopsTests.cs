@@ -16,6 +16,14 @@ public class ModelFlopsTests
     }
 
     [Fact]
+    public void A_qrnn_layer_counts_its_three_gates_over_a_two_step_window()
+    {
+        var config = new AwdLstmConfig(1_000) { Architecture = EncoderArchitecture.Qrnn, EmbeddingSize = 8, HiddenSize = 16, Layers = 2 };
+        // layer 0: 8 → 16, layer 1: 16 → 8 (the last layer returns to the embedding size)
+        Assert.Equal(2.0 * (3 * 16 * 2 * 8 + 3 * 8 * 2 * 16), ModelFlops.EncoderForwardPerToken(config));
+    }
+
+    [Fact]
     public void Classifier_training_costs_three_forwards()
     {
         var config = new AwdLstmConfig(1_000) { EmbeddingSize = 8, HiddenSize = 16, Layers = 2 };
