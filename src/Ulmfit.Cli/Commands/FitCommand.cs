@@ -32,6 +32,7 @@ internal static class FitCommand
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
         var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
+        var groupFactor = new Option<double?>("--group-factor") { Description = "The classifier's discriminative factor per layer group (default 2.6 on a pretrained encoder, 1 from scratch; 1 = off)." };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => 0.5 };
@@ -50,7 +51,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            trainSample, unfreeze, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
+            trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -76,7 +77,7 @@ internal static class FitCommand
                     var other => throw new OptionException($"--unfreeze must be gradual, all or last (got '{other}')"),
                 },
                 LanguageModelSchedule = LanguageModelCommandOptions.ParseSchedule(parse.GetValue(lmSchedule)!, "--lm-schedule"),
-                LanguageModelGroupFactor = parse.GetValue(lmGroupFactor), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
+                LanguageModelGroupFactor = parse.GetValue(lmGroupFactor), ClassifierGroupFactor = parse.GetValue(groupFactor), DropMult = parse.GetValue(dropMult), LabelSmoothing = parse.GetValue(labelSmoothing),
                 BalanceClasses = parse.GetValue(balance), EarlyStoppingPatience = parse.GetValue(patience),
                 Architecture = parse.GetValue(arch) is { } archName ? EncoderChoices.Architecture(archName) : null,
                 EmbeddingSize = parse.GetValue(emb), HiddenSize = parse.GetValue(hidden), Layers = parse.GetValue(layers),

@@ -52,6 +52,10 @@ public sealed record FitOptions
     /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these).</summary>
     public UnfreezingMode Unfreezing { get; init; } = UnfreezingMode.Gradual;
 
+    /// <summary>The classifier's discriminative factor between layer groups; null: 2.6 (the paper's) on a pretrained
+    /// encoder, 1 from scratch.</summary>
+    public double? ClassifierGroupFactor { get; init; }
+
     /// <summary>LM fine-tuning's schedule: slanted triangular rates (the paper) by default.</summary>
     public ScheduleKind LanguageModelSchedule { get; init; } = ScheduleKind.SlantedTriangular;
 
@@ -95,6 +99,7 @@ public sealed record FitOptions
         if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
+        if (ClassifierGroupFactor is { } f && !(f >= 1)) throw new ArgumentException($"the classifier group factor must be at least 1 (got {f})");
         if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");
         if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive (got {LearningRate})");
         if (BatchSize < 1 || Bptt < 2 || MaxLength < Bptt) throw new ArgumentException("need batch size >= 1, bptt >= 2 and max length >= bptt");
