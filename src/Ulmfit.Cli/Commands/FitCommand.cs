@@ -12,6 +12,9 @@ internal static class FitCommand
 
     public static Command CreateTrainClassifier(CommonOptions common, IConsoleOutput output) => Create(common, output, classifierOnly: true);
 
+    // The library's defaults are the command's: one source for both.
+    static readonly FitOptions Defaults = new() { Train = "", OutputDirectory = "", LanguageModel = null, BackwardLanguageModel = null };
+
     static Command Create(CommonOptions common, IConsoleOutput output, bool classifierOnly)
     {
         var train = new Option<string>("--train") { Description = "Labelled training documents (CSV with text and label columns).", Required = true };
@@ -23,19 +26,19 @@ internal static class FitCommand
         var backwardsLm = new Option<string?>("--backwards-lm") { Description = $"Pretrained backward language model: also train a backward classifier and ensemble them (default: the shipped one, models/{ShippedLanguageModels.BackwardName})." };
         var fromScratch = new Option<bool>("--from-scratch") { Description = "Use no pretrained language model: the classifier's encoder starts from random weights." };
         var forwardOnly = new Option<bool>("--forward-only") { Description = "Train the forward direction only (no backward model, no ensemble): half the time." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => 2 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => Defaults.Epochs };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
-        var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => 2e-2 };
+        var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => Defaults.LearningRate };
         var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
         var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
-        var groupFactor = new Option<double?>("--group-factor") { Description = "The classifier's discriminative factor per layer group (default 2.6 on a pretrained encoder, 1 from scratch; 1 = off)." };
+        var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
-        var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => 0.5 };
+        var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => Defaults.DropMult };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency." };
         var patience = new Option<int?>("--early-stopping") { Description = "Stop after this many epochs without a better validation metric." };

@@ -211,7 +211,7 @@ public static class ClassifierPipeline
         {
             Stages = stages,
             Schedule = o.Schedule,
-            GroupLearningRateFactor = o.ClassifierGroupFactor ?? (pretrained ? DiscriminativeLearningRates.PaperFactor : 1),
+            GroupLearningRateFactor = pretrained ? o.ClassifierGroupFactor : 1,
             LabelSmoothing = o.LabelSmoothing,
             ClassWeights = o.BalanceClasses ? ClassifierTrainerOptions.BalancedClassWeights(training.ClassCounts()) : null,
             Batching = new ClassifierBatchingOptions { BatchSize = o.BatchSize },
