@@ -44,7 +44,8 @@ for experiment in "$@"; do
       fit trec6-no-lm-finetune $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0
       fit trec6-finetune-no-discr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-group-factor 1
       fit trec6-finetune-no-stlr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-schedule constant
-      fit trec6-full $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze all
+      fit trec6-full $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze all --lr 2e-2
+      fit trec6-clf-discr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze all --lr 2e-2 --group-factor 2.6
       fit trec6-last $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze last
       ;;
     imdb)

@@ -94,7 +94,7 @@ public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>, IR
     /// </summary>
     public AwdLstmEncoderOutput Forward(Tensor tokens, bool allLayers = true)
     {
-        ValidateTokens(tokens);
+        EncoderInput.Validate(tokens, Config.VocabSize);
         long batch = tokens.shape[0];
         if (_state is null || _state[0].BatchSize != batch) ResetState();
 
@@ -159,21 +159,6 @@ public sealed class AwdLstmEncoder : nn.Module<Tensor, AwdLstmEncoderOutput>, IR
         if (_state is null) return;
         foreach (var s in _state) s.Dispose();
         _state = null;
-    }
-
-    void ValidateTokens(Tensor tokens)
-    {
-        if (tokens.dim() != 2)
-            throw new ArgumentException($"Tokens must be (batch, seq), got shape [{string.Join(", ", tokens.shape)}].", nameof(tokens));
-        if (tokens.dtype != ScalarType.Int64)
-            throw new ArgumentException($"Tokens must be int64, got {tokens.dtype}.", nameof(tokens));
-        if (tokens.numel() == 0)
-            throw new ArgumentException("Tokens must not be empty.", nameof(tokens));
-        using var min = tokens.min();
-        using var max = tokens.max();
-        long lo = min.item<long>(), hi = max.item<long>();
-        if (lo < 0 || hi >= Config.VocabSize)
-            throw new ArgumentException($"Token ids must be in [0, {Config.VocabSize}), got ids from {lo} to {hi}.", nameof(tokens));
     }
 
     /// <summary>Moving the encoder (module.to) leaves the carried state behind in the old dtype/device: drop it.</summary>
