@@ -47,7 +47,7 @@ public sealed record FitOptions
 
     /// <summary>Peak learning rate of the first classifier stage (fastai's recipe: 2e-2, halving per stage); from
     /// scratch the single stage's rate.</summary>
-    public double LearningRate { get; init; } = 8e-2;
+    public double LearningRate { get; init; } = 2e-2;
 
     /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these).</summary>
     public UnfreezingMode Unfreezing { get; init; } = UnfreezingMode.Gradual;
