@@ -63,6 +63,8 @@ internal static class FitCommand
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
+            if (parse.GetValue(fromScratch) && (parse.GetValue(lm) != null || parse.GetValue(backwardsLm) != null))
+                throw new OptionException("--from-scratch uses no language model: drop --lm/--backwards-lm, or drop --from-scratch");
             var options = new FitOptions
             {
                 Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),

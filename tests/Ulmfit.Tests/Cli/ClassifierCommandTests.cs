@@ -83,6 +83,16 @@ public class ClassifierCommandTests : IDisposable
     }
 
     [Fact]
+    public void From_scratch_with_a_named_language_model_is_refused_before_anything_runs()
+    {
+        var console = new CapturedConsole();
+        string outDir = Path.Combine(_dir, "m");
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", outDir, "--from-scratch", "--lm", _dir], console));
+        Assert.Contains("--from-scratch", Assert.Single(console.Errors));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void Train_classifier_without_a_language_model_is_refused()
     {
         var console = new CapturedConsole();
