@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Ulmfit.Benchmarking;
 
 namespace Ulmfit.Benchmarks;
 
@@ -31,7 +32,7 @@ public static class PeerBenchmark
         var deadline = Stopwatch.StartNew();
         while (!process.WaitForExit(100))
         {
-            peakMegabytes = Math.Max(peakMegabytes, ReadPeakMegabytes(process.Id));
+            peakMegabytes = Math.Max(peakMegabytes, ProcessMemory.PeakResidentMegabytes(process.Id));
             if (deadline.Elapsed > timeout)
             {
                 process.Kill(entireProcessTree: true);
@@ -44,18 +45,5 @@ public static class PeerBenchmark
         var result = JsonNode.Parse(last)!;
         result["peak_rss_mb"] = Math.Round(peakMegabytes, 1);
         return result;
-    }
-
-    static double ReadPeakMegabytes(int pid)
-    {
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line[6..].Trim().Split(' ')[0]) / 1024.0;
-        }
-        catch (IOException) { }           // the process ended between the check and the read
-        catch (UnauthorizedAccessException) { }
-        return 0;
     }
 }

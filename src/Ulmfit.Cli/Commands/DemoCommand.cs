@@ -23,7 +23,7 @@ internal static class DemoCommand
             string root = context.Parse.GetValue(outDir)!;
             string train = Path.Combine(samples, "train.csv"), unlabeled = Path.Combine(samples, "unlabeled.csv");
             var progress = LanguageModelCommandOptions.Progress(output);
-            var (forwardLm, backwardLm, pretrained) = await Stage1(root, context, output, progress, token);
+            var (forwardLm, backwardLm, pretrained) = await Stage1(samples, root, context, output, progress, token);
             output.Info("stages 2 and 3: LM fine-tuning on all the sample's text, then the classifier with gradual unfreezing");
             var fit = await ClassifierPipeline.FitAsync(new FitOptions
             {
@@ -58,7 +58,7 @@ internal static class DemoCommand
 
     // Stage 1 is the shipped English LMs when they are installed (the real ULMFiT path); without them a small LM is
     // pretrained on the sample's own text so the demo still shows all three stages.
-    static async Task<(string Forward, string? Backward, LanguageModelRunResult? Pretrained)> Stage1(string root, CommandContext context,
+    static async Task<(string Forward, string? Backward, LanguageModelRunResult? Pretrained)> Stage1(string samples, string root, CommandContext context,
         IConsoleOutput output, IProgress<LanguageModelRunProgress> progress, CancellationToken token)
     {
         if (ShippedLanguageModels.Forward is { } forward)
@@ -67,7 +67,6 @@ internal static class DemoCommand
                         (ShippedLanguageModels.Backward is { } b ? $", {b})" : ")"));
             return (forward, ShippedLanguageModels.Backward, null);
         }
-        string samples = SampleFolder();
         output.Info("the shipped English LMs (models/) are not installed: stage 1 trains a small LM on the sample's own text");
         var shape = new PretrainOptions
         {

@@ -78,11 +78,17 @@ public static class LanguageModelTrainingBenchmark
 public static class ProcessMemory
 {
     /// <summary>Peak resident set size of this process so far, in MiB (VmHWM).</summary>
-    public static double PeakResidentMegabytes()
+    public static double PeakResidentMegabytes() => PeakResidentMegabytes("self");
+
+    /// <summary>Peak resident set size so far of the running process <paramref name="processId"/>, in MiB; 0 once it
+    /// has exited (its /proc entry is gone) or when /proc cannot be read.</summary>
+    public static double PeakResidentMegabytes(int processId) => PeakResidentMegabytes(processId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    static double PeakResidentMegabytes(string process)
     {
         try
         {
-            foreach (string line in File.ReadLines("/proc/self/status"))
+            foreach (string line in File.ReadLines($"/proc/{process}/status"))
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                     return long.Parse(line[6..].Trim().Split(' ')[0]) / 1024.0;
         }

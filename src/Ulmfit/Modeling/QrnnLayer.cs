@@ -28,10 +28,7 @@ public sealed class QrnnLayer : nn.Module, IComputePrecisionLayer
     /// <summary>Creates the layer; <paramref name="weightDropout"/> is the DropConnect probability on the gate weight.</summary>
     public QrnnLayer(long inputSize, long hiddenSize, double weightDropout, string name = nameof(QrnnLayer)) : base(name)
     {
-        if (inputSize <= 0) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "Input size must be positive.");
-        if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "Hidden size must be positive.");
-        if (!double.IsFinite(weightDropout) || weightDropout < 0 || weightDropout >= 1)
-            throw new ArgumentOutOfRangeException(nameof(weightDropout), weightDropout, "Weight dropout must be in [0, 1).");
+        RecurrentLayerArguments.Validate(inputSize, hiddenSize, weightDropout);
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         WeightDropout = weightDropout;

@@ -34,10 +34,7 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer
     /// </summary>
     public WeightDropLstm(long inputSize, long hiddenSize, double weightDropout, string name = nameof(WeightDropLstm)) : base(name)
     {
-        if (inputSize <= 0) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "Input size must be positive.");
-        if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "Hidden size must be positive.");
-        if (!double.IsFinite(weightDropout) || weightDropout < 0 || weightDropout >= 1)
-            throw new ArgumentOutOfRangeException(nameof(weightDropout), weightDropout, "Weight dropout must be in [0, 1).");
+        RecurrentLayerArguments.Validate(inputSize, hiddenSize, weightDropout);
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         WeightDropout = weightDropout;
