@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ulmfit.Cli.Infrastructure;
 using Ulmfit.Pipeline;
+using Ulmfit.Training;
 
 namespace Ulmfit.Cli.Commands;
 
@@ -13,7 +14,7 @@ internal static class FineTuneLmCommand
         var input = new Option<string[]>("--input") { Description = "The task's text (labelled and unlabelled files).", Required = true, AllowMultipleArgumentsPerToken = true };
         var frozenEpochs = new Option<int>("--frozen-epochs") { Description = "Epochs training only the embedding/decoder first.", DefaultValueFactory = _ => 1 };
         var frozenLr = new Option<double>("--frozen-lr") { Description = "Peak rate of the frozen epochs.", DefaultValueFactory = _ => 2e-2 };
-        var shared = new LanguageModelCommandOptions();
+        var shared = new LanguageModelCommandOptions(DiscriminativeLearningRates.PaperFactor);
         var command = new Command("finetune-lm", "Stage 2: fine-tune a pretrained language model on the target task's text.") { lm, input, frozenEpochs, frozenLr };
         shared.AddTo(command);
         common.AddTo(command);

@@ -9,6 +9,14 @@ namespace Ulmfit.Cli.Commands;
 /// <summary>Options shared by `pretrain` and `finetune-lm`, and how their runs are shown and summarised.</summary>
 internal sealed class LanguageModelCommandOptions
 {
+    /// <summary>Pretraining and fine-tuning differ in their default discriminative factor (1 and 2.6), so each command says its own.</summary>
+    public LanguageModelCommandOptions(double defaultGroupFactor) =>
+        GroupFactor = new("--lr-group-factor")
+        {
+            Description = "Discriminative learning rates: each lower layer group's rate is divided by this (1 = off).",
+            DefaultValueFactory = _ => defaultGroupFactor,
+        };
+
     public Option<string> Out { get; } = new("--out") { Description = "Folder for the trained language model and its checkpoints.", Required = true };
     public Option<string?> Valid { get; } = new("--valid") { Description = "Held-out text (default: a corpus folder's valid file, else --valid-pct of the documents)." };
     public Option<double> ValidPct { get; } = new("--valid-pct") { Description = "Share of documents held out when there is no validation text.", DefaultValueFactory = _ => 0.1 };
@@ -20,7 +28,7 @@ internal sealed class LanguageModelCommandOptions
     public Option<int> MinFreq { get; } = new("--min-freq") { Description = "Fewest occurrences for a vocabulary entry.", DefaultValueFactory = _ => 3 };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Top layer group's peak learning rate." };
     public Option<string> Schedule { get; } = new("--schedule") { Description = "stlr (slanted triangular, the paper), one-cycle (fastai) or constant.", DefaultValueFactory = _ => "stlr" };
-    public Option<double> GroupFactor { get; } = new("--lr-group-factor") { Description = "Discriminative fine-tuning: each lower layer group's rate is divided by this (1 = off).", DefaultValueFactory = _ => 2.6 };
+    public Option<double> GroupFactor { get; }
     public Option<double> DropMult { get; } = new("--drop-mult") { Description = "Scales every dropout probability.", DefaultValueFactory = _ => 1.0 };
     public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run saved in --out's checkpoints." };
     public Option<double> CheckpointMinutes { get; } = new("--checkpoint-minutes") { Description = "Minutes between checkpoints within an epoch.", DefaultValueFactory = _ => 10.0 };

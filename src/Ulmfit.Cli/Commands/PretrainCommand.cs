@@ -16,8 +16,8 @@ internal static class PretrainCommand
         var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
         var continueFrom = new Option<string?>("--continue-from") { Description = "Continue pretraining this language-model package (its size, vocabulary and weights) with a new schedule, e.g. a shipped model under models/." };
-        var shared = new LanguageModelCommandOptions();
-        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model from scratch.") { corpus, emb, hidden, layers, arch, backwards, continueFrom };
+        var shared = new LanguageModelCommandOptions(PretrainOptions.DefaultGroupFactor);
+        var command = new Command("pretrain", "Stage 1: train an AWD-LSTM (or QRNN) language model on general-domain text, or continue training one.") { corpus, emb, hidden, layers, arch, backwards, continueFrom };
         shared.AddTo(command);
         common.AddTo(command);
 
@@ -25,6 +25,11 @@ internal static class PretrainCommand
         {
             var parse = context.Parse;
             var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(shared.Dtype.Option)!);
+            // A continued model keeps its own shape; a shape typed beside --continue-from would be silently ignored.
+            var shapeGiven = new Option[] { arch, emb, hidden, layers, shared.MaxVocab, shared.MinFreq }
+                .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (parse.GetValue(continueFrom) != null && shapeGiven.Count > 0)
+                throw new OptionException($"--continue-from keeps the package's architecture, size and vocabulary: drop {string.Join(", ", shapeGiven)}");
             var options = shared.Apply(new PretrainOptions
             {
                 Architecture = architecture,

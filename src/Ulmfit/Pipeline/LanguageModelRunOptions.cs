@@ -41,8 +41,8 @@ public abstract record LanguageModelRunOptions
     /// <summary>Learning rate of the top layer group; lower groups get it divided by <see cref="GroupFactor"/> per group.</summary>
     public abstract double LearningRate { get; init; }
 
-    /// <summary>Discriminative fine-tuning factor (the paper's 2.6; 1 turns it off).</summary>
-    public double GroupFactor { get; init; } = DiscriminativeLearningRates.PaperFactor;
+    /// <summary>Discriminative learning-rate factor between neighbouring layer groups (1 turns it off).</summary>
+    public abstract double GroupFactor { get; init; }
 
     public double DropMult { get; init; } = 1.0;
     public double? GradientClip { get; init; } = 0.3;
@@ -117,6 +117,12 @@ public sealed record PretrainOptions : LanguageModelRunOptions
     /// <summary>Default 4e-3 with slanted triangular rates (the paper's LM rate).</summary>
     public override double LearningRate { get; init; } = 4e-3;
 
+    /// <summary>The default for pretraining: one rate for every layer. Discriminative rates keep general low-level
+    /// features from being overwritten while fine-tuning; a model learning from nothing has none to keep yet.</summary>
+    public const double DefaultGroupFactor = 1;
+
+    public override double GroupFactor { get; init; } = DefaultGroupFactor;
+
     public override void Validate()
     {
         base.Validate();
@@ -139,6 +145,9 @@ public sealed record FineTuneOptions : LanguageModelRunOptions
 
     /// <summary>Top rate once everything trains (fastai's ULMFiT recipe: 2e-3).</summary>
     public override double LearningRate { get; init; } = 2e-3;
+
+    /// <summary>The paper's 2.6 (section 3.2).</summary>
+    public override double GroupFactor { get; init; } = DiscriminativeLearningRates.PaperFactor;
 
     public override void Validate()
     {

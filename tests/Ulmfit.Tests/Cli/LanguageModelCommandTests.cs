@@ -117,5 +117,32 @@ public class LanguageModelCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
     }
 
+    [Fact]
+    public void Continuing_a_package_refuses_shape_options_it_would_ignore()
+    {
+        var console = new CapturedConsole();
+        string shipped = Path.Combine(RepositoryPaths.Root, "models", "en-wiki-fwd");
+        int code = CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", Path.Combine(_dir, "x"),
+            "--continue-from", shipped, "--arch", "qrnn", "--emb", "400"], console);
+        Assert.Equal(CommandRunner.BadInput, code);
+        string error = Assert.Single(console.Errors);
+        Assert.Contains("drop --arch, --emb", error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+    }
+
+    [Fact]
+    public void Pretraining_defaults_to_one_rate_for_all_layers_and_fine_tuning_to_the_papers_factor()
+    {
+        // Discriminative rates protect what a pretrained model already knows; a model pretrained with them would
+        // leave its lowest LSTM layer nearly untrained (2.6^3 = 17.6 times the top group's rate for the first layer).
+        Assert.Equal(1, new Ulmfit.Pipeline.PretrainOptions { Inputs = [], OutputDirectory = _dir }.GroupFactor);
+        Assert.Equal(2.6, new Ulmfit.Pipeline.FineTuneOptions { Inputs = [], OutputDirectory = _dir, PretrainedModel = _dir }.GroupFactor);
+        var root = CliApp.Build(new CapturedConsole());
+        var pretrain = root.Parse(["pretrain", "--corpus", "c", "--out", "o"]);
+        var finetune = root.Parse(["finetune-lm", "--lm", "m", "--input", "i", "--out", "o"]);
+        Assert.Equal(1, pretrain.GetValue<double>("--lr-group-factor"));
+        Assert.Equal(2.6, finetune.GetValue<double>("--lr-group-factor"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
