@@ -2,7 +2,7 @@
 # Runs the reproduction experiments of docs/results.md with the shipped LMs (models/), one by one, and appends one
 # line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
-#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lowshot ...]
+#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-lowshot ...]
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,6 +10,7 @@ DATA=../shared/data
 OUT=runs/repro
 CLI="dotnet src/Ulmfit.Cli/bin/Release/net10.0/linux-x64/Ulmfit.Cli.dll"
 THREADS=${THREADS:-2}          # two experiments side by side: THREADS=1 for each
+IMDB_LM_TOKENS=${IMDB_LM_TOKENS:-3000000}  # LM fine-tuning tokens per epoch on IMDb (all 50k unlabelled reviews: ~15 M)
 mkdir -p "$OUT"
 [ -f "$OUT/results.tsv" ] || printf 'experiment\tmodel\ttest_error\tfit_seconds\tcommand\n' > "$OUT/results.tsv"
 [ -n "${NO_BUILD:-}" ] || dotnet build src/Ulmfit.Cli -c Release -v q -nologo > /dev/null
@@ -50,13 +51,21 @@ for experiment in "$@"; do
       ;;
     imdb)
       # Score a stratified sample of the 25,000 test reviews with EVAL_SAMPLE=N when CPU time is short.
-      fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only ;;
+      fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
+    imdb-lm)
+      # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised low-shot runs.
+      rm -rf "$OUT/imdb-lm"
+      $CLI finetune-lm --lm models/en-wiki-fwd --input $DATA/imdb/unsup.csv.gz --out "$OUT/imdb-lm" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
+        --threads "$THREADS" --json "$OUT/imdb-lm.json" > "$OUT/imdb-lm.log" 2>&1
+      echo "imdb-lm: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('valid perplexity', round(d['valid_perplexity'],2), 'in', round(d['elapsed_s']), 's')" "$OUT/imdb-lm.json")" ;;
     sst2-forward) fit sst2-forward $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv --forward-only ;;
     mr-forward)   fit mr-forward $DATA/mr/test.csv --train $DATA/mr/train.csv --forward-only ;;
     imdb-lowshot)
       for n in 100 500 1000; do
         fit imdb-$n-scratch $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
         fit imdb-$n-supervised $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --forward-only
+        # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
+        fit imdb-$n-semi $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0
       done
       ;;
     *) echo "unknown experiment '$experiment'" >&2; exit 2 ;;

@@ -37,6 +37,7 @@ internal static class FitCommand
         var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
         var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
+        var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = "Cap on LM fine-tuning tokens per epoch (default: all of the task's text)." };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => Defaults.DropMult };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
@@ -54,7 +55,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
-            trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
+            trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -73,7 +74,8 @@ internal static class FitCommand
                 LanguageModel = parse.GetValue(fromScratch) ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
                 BackwardLanguageModel = parse.GetValue(fromScratch) || parse.GetValue(forwardOnly) ? null
                     : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
-                Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs), LearningRate = parse.GetValue(lr),
+                Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs),
+                LanguageModelMaxTokensPerEpoch = parse.GetValue(lmMaxTokens), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
                 MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),
                 Unfreezing = parse.GetValue(unfreeze) switch

@@ -22,17 +22,21 @@ internal static class LrFindCommand
         var bptt = new Option<int>("--bptt") { Description = "Back-propagation-through-time length.", DefaultValueFactory = _ => 70 };
         var batchSize = new Option<int>("--batch-size") { Description = "Parallel text streams per batch.", DefaultValueFactory = _ => 64 };
         var inputs = new InputOptions();
+        var dtype = new DtypeOption();
         var command = new Command("lr-find", "Sweep the learning rate exponentially and suggest one (writes a PNG plot).") { lm, input, outDir, steps, start, end, bptt, batchSize };
         inputs.AddTo(command);
+        dtype.AddTo(command);
         common.AddTo(command);
 
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
             string folder = parse.GetValue(outDir)!;
+            var precision = dtype.Resolve(parse); // the sweep should train as the run it informs will
             var (model, vocabulary, manifest) = LanguageModelFolder.Load(parse.GetValue(lm)!, AwdLstmDropouts.LanguageModel);
             using (model)
             {
+                model.SetComputePrecision(precision);
                 using var corpus = TokenizedCorpus.Prepare(new CorpusOptions
                 {
                     Inputs = parse.GetValue(input)!,

@@ -23,8 +23,17 @@ public class ClassifierCommandTests : IDisposable
         string model = Path.Combine(_dir, "model"), fitJson = Path.Combine(_dir, "fit.json");
         var fit = new CapturedConsole();
         int code = CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", model, "--lm", lm, "--lm-epochs", "1", "--epochs", "1",
-            "--bptt", "12", "--batch-size", "16", "--json", fitJson], fit);
+            "--lm-max-tokens", "600", "--bptt", "12", "--batch-size", "16", "--json", fitJson], fit);
         Assert.True(code == 0, string.Join("\n", fit.Errors));
+        // LM fine-tuning saw at most the capped prefix of the task's text
+        string lastCheckpoint = Directory.GetDirectories(Path.Combine(model, "lm-forward", "checkpoints", "finetune-all")).Order().Last();
+        using (var checkpoint = JsonDocument.Parse(File.ReadAllText(Path.Combine(lastCheckpoint, "manifest.json"))))
+        {
+            var settings = checkpoint.RootElement.GetProperty("settings");
+            Assert.Equal(600, settings.GetProperty("maxTokens").GetInt64());
+            Assert.True(settings.GetProperty("trainingTokens").GetInt64() > 600, "the sample text should be longer than the cap");
+            Assert.InRange(checkpoint.RootElement.GetProperty("trainedTokens").GetInt64(), 1, 600);
+        }
         using (var summary = JsonDocument.Parse(File.ReadAllText(fitJson)))
         {
             Assert.Equal(JsonValueKind.Number, summary.RootElement.GetProperty("valid_accuracy").ValueKind);
@@ -122,6 +131,17 @@ public class ClassifierCommandTests : IDisposable
         }
         Assert.True(summary.RootElement.GetProperty("docs_per_s").GetDouble() > 0);
         Assert.True(summary.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void A_non_positive_lm_token_cap_is_refused_before_anything_is_written()
+    {
+        var console = new CapturedConsole();
+        string outDir = Path.Combine(_dir, "capped");
+        int code = CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", outDir, "--from-scratch", "--lm-max-tokens", "0"], console);
+        Assert.Equal(CommandRunner.BadInput, code);
+        Assert.Contains("LM token cap must be positive", Assert.Single(console.Errors));
+        Assert.False(Directory.Exists(outDir));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

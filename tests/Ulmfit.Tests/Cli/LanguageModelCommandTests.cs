@@ -94,6 +94,13 @@ public class LanguageModelCommandTests : IDisposable
         using var summary = JsonDocument.Parse(File.ReadAllText(json));
         double lr = summary.RootElement.GetProperty("suggested_lr").GetDouble();
         Assert.InRange(lr, 1e-7, 10);
+
+        // The sweep runs in the compute type the training will use
+        string bf16Json = Path.Combine(_dir, "lr-bf16.json");
+        Assert.True(CliApp.Run(["lr-find", "--lm", lm, "--input", Sample("train.csv"), "--out", Path.Combine(_dir, "lr-bf16"), "--steps", "12",
+            "--bptt", "12", "--batch-size", "8", "--dtype", "bf16", "--json", bf16Json], console) == 0, string.Join("\n", console.Errors));
+        using var bf16 = JsonDocument.Parse(File.ReadAllText(bf16Json));
+        Assert.InRange(bf16.RootElement.GetProperty("points").GetInt32(), 2, 12); // fewer if the sweep diverged early
     }
 
     [Fact]
