@@ -11,18 +11,17 @@ namespace Ulmfit.Benchmarks;
 /// </summary>
 public static class PeerBenchmark
 {
-    public static JsonNode Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout)
+    public static JsonNode Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout) =>
+        RunScript(script, ["--mode", mode, .. arguments.SelectMany(a => new[] { "--" + a.Key, a.Value })], timeout);
+
+    /// <summary>Runs a Python <paramref name="script"/> with Debian's python3-torch and returns the last JSON line it
+    /// prints, with its peak resident memory added (or an object with an "error" saying why there is none).</summary>
+    public static JsonNode RunScript(string script, IReadOnlyList<string> arguments, TimeSpan timeout)
     {
         if (!File.Exists(script)) return new JsonObject { ["error"] = $"peer script not found: {script}" };
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
-        start.ArgumentList.Add("--mode");
-        start.ArgumentList.Add(mode);
-        foreach (var (name, value) in arguments)
-        {
-            start.ArgumentList.Add("--" + name);
-            start.ArgumentList.Add(value);
-        }
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -8,8 +8,11 @@ namespace Ulmfit.Classification;
 public sealed record TextClassifierPredictorOptions
 {
     /// <summary>Batching of the documents of one call (sorted by length internally). Without gradients, memory per
-    /// batch is small, so the default budget is larger than training's.</summary>
-    public ClassifierBatchingOptions Batching { get; init; } = new() { MaxTokensPerBatch = 64 * 1440 };
+    /// batch is small, so the default budget is larger than training's: up to 256 short documents a batch (the
+    /// recurrent matrix product [rows, hidden] × [hidden, 4·hidden] runs more efficiently with more rows: 258 → 298
+    /// docs/s for 16-token documents at 400/1152/3, bf16, one thread; no further gain at 512), and the token budget
+    /// of 64 rows of 1,440 tokens for long ones.</summary>
+    public ClassifierBatchingOptions Batching { get; init; } = new() { BatchSize = 256, MaxTokensPerBatch = 64 * 1440 };
 
     /// <summary>Threads that tokenize the documents of one call (tokenizing runs outside the model lock).</summary>
     public int TokenizerThreads { get; init; } = Environment.ProcessorCount;

@@ -29,7 +29,7 @@ internal sealed class RunState
     public EpochResult FinishEpoch(int epoch, ValidationResult? validation, TimeSpan trainingTime, TimeSpan duration)
     {
         var result = new EpochResult(epoch, EpochSteps, EpochSteps == 0 ? double.NaN : EpochLossSum / EpochSteps, validation,
-            duration, trainingTime.TotalSeconds > 0 ? EpochTokens / trainingTime.TotalSeconds : 0);
+            duration, trainingTime.TotalSeconds > 0 ? EpochTokens / trainingTime.TotalSeconds : 0, EpochTokens);
         Results.Add(result);
         EpochLossSum = 0;
         EpochSteps = 0;

@@ -13,8 +13,10 @@ public sealed record ValidationResult(double Loss, double Perplexity, double Acc
 /// <param name="TrainLoss">Mean cross-entropy (without AR/TAR) of the epoch's training batches, dropout on.</param>
 /// <param name="Validation">Held-out measurement after the epoch; null when no validation documents were given.</param>
 /// <param name="Duration">Training time of the epoch (including time before a resume).</param>
-/// <param name="TokensPerSecond">Training tokens per second over the epoch.</param>
-public sealed record EpochResult(int Epoch, long Steps, double TrainLoss, ValidationResult? Validation, TimeSpan Duration, double TokensPerSecond);
+/// <param name="TokensPerSecond">Training tokens per second over the epoch (training steps only, without validation).</param>
+/// <param name="Tokens">Tokens the epoch trained on (predicted targets); 0 in checkpoints written before it was recorded.</param>
+public sealed record EpochResult(int Epoch, long Steps, double TrainLoss, ValidationResult? Validation, TimeSpan Duration, double TokensPerSecond,
+    long Tokens = 0);
 
 /// <summary>Progress of a training run, reported every few steps.</summary>
 /// <param name="Step">Optimisation steps done so far (over all epochs).</param>
