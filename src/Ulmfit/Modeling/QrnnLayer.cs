@@ -18,7 +18,7 @@ namespace Ulmfit.Modeling;
 /// linear layer: uniform in ±1/√(2·input).</para>
 /// Not thread-safe: one forward pass at a time.
 /// </remarks>
-public sealed class QrnnLayer : nn.Module, IComputePrecisionLayer
+public sealed class QrnnLayer : nn.Module, IComputePrecisionLayer, IRecurrentLayer<QrnnState>
 {
 #pragma warning disable IDE1006 // field names are state-dict keys
     Parameter gate_weight_raw;

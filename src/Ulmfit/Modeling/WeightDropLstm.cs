@@ -18,7 +18,7 @@ namespace Ulmfit.Modeling;
 /// see <see cref="NativeLstmWorkspace"/> for how the masked weight reaches it and the gradient comes back.
 /// Not thread-safe: one forward pass at a time per layer.
 /// </remarks>
-public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer
+public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurrentLayer<LstmState>
 {
     // Field names are the parameter names: TorchSharp registers and moves (module.to) parameters by field name.
 #pragma warning disable IDE1006 // PyTorch naming, on purpose
