@@ -135,6 +135,12 @@ public class LanguageModelCommandTests : IDisposable
         string error = Assert.Single(console.Errors);
         Assert.Contains("drop --arch, --emb", error);
         Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+
+        // Without shape options the check lets the run through (here to the next error: the missing corpus)
+        var plain = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["pretrain", "--corpus", Path.Combine(_dir, "missing"), "--out", Path.Combine(_dir, "x"),
+            "--continue-from", shipped], plain));
+        Assert.Contains("missing: no such file or folder", Assert.Single(plain.Errors));
     }
 
     [Fact]
