@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Ulmfit.Benchmarking;
 using Ulmfit.Data;
@@ -118,22 +118,18 @@ public static class EqualTimeBenchmark
     // validation stream (all of it, in the order our evaluator reads it).
     static void WriteIds(ITokenDocuments documents, string path, long maxTokens)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the peer reads little-endian int32 ids");
         string temp = path + ".tmp";
         using (var file = new BufferedStream(File.Create(temp), 1 << 20))
         {
             long written = 0;
             var buffer = new int[4096];
-            var bytes = new byte[4];
             for (int d = 0; d < documents.Count && written < maxTokens; d++)
             {
                 int length = documents.Length(d);
                 if (buffer.Length < length) buffer = new int[length];
                 documents.CopyTo(d, buffer);
-                for (int i = 0; i < length; i++)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(bytes, buffer[i]);
-                    file.Write(bytes);
-                }
+                file.Write(MemoryMarshal.AsBytes(buffer.AsSpan(0, length)));
                 written += length;
             }
         }
