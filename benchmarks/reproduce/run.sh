@@ -2,7 +2,8 @@
 # Runs the reproduction experiments of docs/results.md with the shipped LMs (models/), one by one, and appends one
 # line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
-#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-lowshot ...]
+#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-lowshot imdb-100-semi ...]
+# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -60,6 +61,16 @@ for experiment in "$@"; do
       echo "imdb-lm: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('valid perplexity', round(d['valid_perplexity'],2), 'in', round(d['elapsed_s']), 's')" "$OUT/imdb-lm.json")" ;;
     sst2-forward) fit sst2-forward $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv --forward-only ;;
     mr-forward)   fit mr-forward $DATA/mr/test.csv --train $DATA/mr/train.csv --forward-only ;;
+    imdb-[0-9]*-scratch)
+      n=${experiment#imdb-}; n=${n%-scratch}
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2 ;;
+    imdb-[0-9]*-supervised)
+      n=${experiment#imdb-}; n=${n%-supervised}
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only ;;
+    imdb-[0-9]*-semi)
+      # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
+      n=${experiment#imdb-}; n=${n%-semi}
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 ;;
     imdb-lowshot)
       for n in 100 500 1000; do
         fit imdb-$n-scratch $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
