@@ -1,128 +1,163 @@
+using System.CommandLine;
 using System.Text.Json;
 using Ulmfit.Benchmarks;
 using Ulmfit.Benchmarking;
 using Ulmfit.Engine;
 using Ulmfit.Modeling;
 
-// Side-by-side benchmarks; every result is one JSON line on stdout.
-//   compare --mode lm-train|clf-train|clf-infer [--dtype fp32|bf16|auto] [--arch awd-lstm|qrnn]
-//           [--peer-dtype fp32|bf16 --peer-hidden N --peer-layers N] [--vocab N --emb N --hidden N --layers N --bs N
-//           --bptt N --seq-len N --classes N --steps N --warmup N --threads N --peer PATH]
-//       runs the PyTorch peer and Ulmfit.NET on the same shapes in this one run, plus fp32/bf16 matmul ceilings,
-//       peak RSS of both, MFU against the bf16 matmul, and (clf-infer) single-document latency.
-//   lm-equal-time --corpus DIR [--minutes M --max-vocab N --token-cache DIR --arch --dtype --emb --hidden --layers --bs --bptt --lr
-//           --peer-emb N --peer-hidden N --peer-layers N --peer-lr X --work DIR]
-//       ours and the peer's fp32 AWD-LSTM each train an LM for the same wall time on the same corpus, one core each,
-//       side by side; then both are scored on the corpus's validation text (tokens/s and perplexity of both).
-//   matmul [--threads N]
-//   forget-mult [--bs N --bptt N --hidden N --chunk N --repeats N --threads N]
-//       forward+backward of the QRNN recurrence: the library's custom node vs a chunked scan vs a naive loop.
-var options = ParseOptions(args.Skip(1));
-string command = args.Length > 0 ? args[0] : "compare";
-// lm-equal-time gives ours and the peer one core each, side by side.
-int threads = command == "lm-equal-time" ? 1 : int.Parse(options.GetValueOrDefault("threads", "2"));
-TorchRuntime.Initialise(threads);
+// Side-by-side benchmarks; every result is one JSON line on stdout, errors one line on stderr with exit code 2.
+// `--help` on any command lists its options; with no command, `compare` runs on its defaults.
+string root = FindRepositoryRoot();
+string peerScript = Path.Combine(root, "..", "shared", "peer", "torch_awd_lstm_bench.py");
 
-switch (command)
+var threads = Int("--threads", 2, "Compute threads.");
+var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "Our compute type: fp32, bf16 or auto." };
+var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "Our encoder: awd-lstm or qrnn." };
+var peer = new Option<string>("--peer") { DefaultValueFactory = _ => peerScript, Description = "The PyTorch peer's benchmark script." };
+var emb = Int("--emb", 400, "Embedding size.");
+var hidden = Int("--hidden", 1152, "Hidden size.");
+var layers = Int("--layers", 3, "Recurrent layers.");
+var batchSize = Int("--bs", 64, "Batch size.");
+var bptt = Int("--bptt", 70, "Tokens per LM step / classifier chunk.");
+var peerHidden = new Option<int?>("--peer-hidden") { Description = "The peer AWD-LSTM's hidden size (default: ours, or 1152 against a QRNN)." };
+var peerLayers = new Option<int?>("--peer-layers") { Description = "The peer AWD-LSTM's layers (default: ours, or 3 against a QRNN)." };
+
+var mode = new Option<string>("--mode") { DefaultValueFactory = _ => "lm-train", Description = "lm-train, clf-train or clf-infer." };
+var peerDtype = new Option<string>("--peer-dtype") { Description = "The peer's compute type (default: the same as ours)." };
+var vocab = Int("--vocab", 60_000, "Vocabulary size.");
+var seqLen = Int("--seq-len", 256, "Classifier modes: tokens per document.");
+var classes = Int("--classes", 6, "Classifier modes: classes.");
+var steps = Int("--steps", 5, "Timed steps.");
+var warmup = Int("--warmup", 2, "Untimed warm-up steps.");
+var compare = new Command("compare",
+    "Runs the PyTorch peer and Ulmfit.NET on the same shapes in this one run, plus fp32/bf16 matmul ceilings, peak RSS " +
+    "of both, MFU against the bf16 matmul, and (clf-infer) single-document latency.")
 {
-    case "matmul":
-        Console.WriteLine(JsonSerializer.Serialize(CompareBenchmark.Matmul()));
+    mode, dtype, arch, peerDtype, peerHidden, peerLayers, vocab, emb, hidden, layers, batchSize, bptt, seqLen, classes, steps, warmup, threads, peer,
+};
+compare.SetAction(parse => Run("compare", parse.GetValue(threads), () =>
+{
+    var precision = ComputePrecisions.Parse(parse.GetValue(dtype)!);
+    var architecture = Architecture(parse.GetValue(arch)!);
+    var shape = new BenchmarkShape
+    {
+        Architecture = architecture, Precision = precision,
+        Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
+        BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen), Classes = parse.GetValue(classes),
+        Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup),
+    };
+    // The peer is the PyTorch AWD-LSTM: the same shape unless --peer-hidden/--peer-layers name its own (for "our best
+    // configuration against the reference"), the same number type unless --peer-dtype says otherwise.
+    bool sameArchitecture = architecture == EncoderArchitecture.AwdLstm;
+    var peerShape = shape with
+    {
+        Architecture = EncoderArchitecture.AwdLstm, Precision = ComputePrecision.Fp32,
+        Hidden = parse.GetValue(peerHidden) ?? (sameArchitecture ? shape.Hidden : 1152),
+        Layers = parse.GetValue(peerLayers) ?? (sameArchitecture ? shape.Layers : 3),
+    };
+    string peerType = parse.GetValue(peerDtype) ?? precision.Name();
+    return CompareBenchmark.Run(parse.GetValue(mode)!, shape, peerShape, peerType, parse.GetValue(threads), parse.GetValue(peer)!).ToJsonString();
+}));
+
+var corpus = new Option<string>("--corpus") { Required = true, Description = "Corpus folder (train/valid files, as `ulmfit pretrain` reads)." };
+var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10, Description = "Wall time each side trains." };
+var maxVocab = Int("--max-vocab", 20_000, "Largest vocabulary (shared by both sides).");
+var tokenCache = new Option<string?>("--token-cache") { Description = "Token cache shared with other runs (default: one under --work)." };
+var work = new Option<string>("--work") { DefaultValueFactory = _ => Path.Combine(root, "runs", "lm-equal-time"), Description = "Working folder." };
+var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 8e-3, Description = "Our peak learning rate." };
+var peerLr = new Option<double>("--peer-lr") { DefaultValueFactory = _ => 8e-3, Description = "The peer's peak learning rate." };
+var oursDtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bf16", Description = "Our compute type: fp32, bf16 or auto." };
+var oursEmb = Int("--emb", 128, "Our embedding size.");
+var oursHidden = Int("--hidden", 512, "Our hidden size.");
+var peerEmb = Int("--peer-emb", 400, "The peer AWD-LSTM's embedding size.");
+var peerHiddenSize = Int("--peer-hidden", 1152, "The peer AWD-LSTM's hidden size.");
+var peerLayerCount = Int("--peer-layers", 3, "The peer AWD-LSTM's layers.");
+var equalTime = new Command("lm-equal-time",
+    "Ours and the peer's fp32 AWD-LSTM each train an LM for the same wall time on the same corpus, one core each, side " +
+    "by side; then both are scored on the corpus's validation text (tokens/s and perplexity of both).")
+{
+    corpus, minutes, maxVocab, tokenCache, work, arch, oursDtype, oursEmb, oursHidden, layers, batchSize, bptt, lr, peerEmb, peerHiddenSize, peerLayerCount, peerLr, peer,
+};
+equalTime.SetAction(parse => Run("lm-equal-time", threads: 1, () =>
+{
+    var shape = new BenchmarkShape
+    {
+        Architecture = Architecture(parse.GetValue(arch)!), Precision = ComputePrecisions.Parse(parse.GetValue(oursDtype)!),
+        Emb = parse.GetValue(oursEmb), Hidden = parse.GetValue(oursHidden), Layers = parse.GetValue(layers),
+        BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
+    };
+    var settings = new EqualTimeSettings
+    {
+        Corpus = parse.GetValue(corpus)!,
+        PeerModule = parse.GetValue(peer)!,
+        PeerTrainer = Path.Combine(root, "benchmarks", "peer", "train_lm_on_tokens.py"),
+        WorkDirectory = parse.GetValue(work)!,
+        TokenCache = parse.GetValue(tokenCache),
+        Seconds = 60 * Positive(parse.GetValue(minutes), "--minutes"),
+        MaxVocab = parse.GetValue(maxVocab),
+        Ours = shape,
+        Peer = new BenchmarkShape
+        {
+            Emb = parse.GetValue(peerEmb), Hidden = parse.GetValue(peerHiddenSize), Layers = parse.GetValue(peerLayerCount),
+            BatchSize = shape.BatchSize, Bptt = shape.Bptt,
+        },
+        LearningRate = Positive(parse.GetValue(lr), "--lr"),
+        PeerLearningRate = Positive(parse.GetValue(peerLr), "--peer-lr"),
+    };
+    return EqualTimeBenchmark.Run(settings).ToJsonString();
+}));
+
+var matmul = new Command("matmul", "fp32 and bf16 matrix-product rates (GFLOP/s) on this CPU.") { threads };
+matmul.SetAction(parse => Run("matmul", parse.GetValue(threads), () => JsonSerializer.Serialize(CompareBenchmark.Matmul())));
+
+var chunk = Int("--chunk", 8, "Time steps per block of the chunked scan.");
+var repeats = Int("--repeats", 10, "Timed repeats.");
+var forgetHidden = Int("--hidden", 1552, "Hidden size.");
+var forgetMult = new Command("forget-mult",
+    "Forward+backward of the QRNN recurrence: the library's custom node vs a chunked scan vs a naive loop.")
+{
+    batchSize, bptt, forgetHidden, chunk, repeats, threads,
+};
+forgetMult.SetAction(parse => Run("forget-mult", parse.GetValue(threads), () =>
+{
+    var timings = ForgetMultBenchmark.Run(parse.GetValue(batchSize), parse.GetValue(bptt), parse.GetValue(forgetHidden), parse.GetValue(chunk), parse.GetValue(repeats));
+    timings["threads"] = parse.GetValue(threads);
+    return JsonSerializer.Serialize(timings);
+}));
+
+var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, forgetMult };
+var parsed = rootCommand.Parse(args.Length == 0 ? ["compare"] : args);
+if (parsed.Errors.Count > 0)
+{
+    Console.Error.WriteLine($"benchmarks: {string.Join(" ", parsed.Errors.Select(e => e.Message))} (see --help)");
+    return 2;
+}
+return parsed.Invoke();
+
+// Runs one benchmark body: JSON on stdout; a bad setting is one line on stderr and exit code 2.
+static int Run(string name, int threads, Func<string> body)
+{
+    try
+    {
+        TorchRuntime.Initialise(Positive(threads, "--threads"));
+        Console.WriteLine(body());
         return 0;
-    case "forget-mult":
-    {
-        var timings = ForgetMultBenchmark.Run(Int("bs", 64), Int("bptt", 70), Int("hidden", 1552), Int("chunk", 8), Int("repeats", 10));
-        timings["threads"] = threads;
-        Console.WriteLine(JsonSerializer.Serialize(timings));
-        return 0;
     }
-    case "compare":
+    catch (ArgumentException e)
     {
-        string mode = options.GetValueOrDefault("mode", "lm-train");
-        var shape = new BenchmarkShape
-        {
-            Vocab = Int("vocab", 60_000), Emb = Int("emb", 400), Hidden = Int("hidden", 1152), Layers = Int("layers", 3),
-            BatchSize = Int("bs", 64), Bptt = Int("bptt", 70), SeqLen = Int("seq-len", 256), Classes = Int("classes", 6),
-            Steps = Int("steps", 5), Warmup = Int("warmup", 2),
-        };
-        string script = options.GetValueOrDefault("peer", Path.Combine(FindRepositoryRoot(), "..", "shared", "peer", "torch_awd_lstm_bench.py"));
-        try
-        {
-            var precision = ComputePrecisions.Parse(options.GetValueOrDefault("dtype", "fp32"));
-            string arch = options.GetValueOrDefault("arch", "awd-lstm");
-            if (!EncoderArchitectureNames.TryParse(arch, out var architecture)) throw new ArgumentException($"--arch must be awd-lstm or qrnn (got '{arch}')");
-            shape = shape with { Precision = precision, Architecture = architecture };
-            // The peer is the PyTorch AWD-LSTM: the same shape unless --peer-hidden/--peer-layers name its own (for
-            // "our best configuration against the reference"), the same number type unless --peer-dtype says otherwise.
-            var peerShape = shape with
-            {
-                Architecture = EncoderArchitecture.AwdLstm, Precision = ComputePrecision.Fp32,
-                Hidden = Int("peer-hidden", architecture == EncoderArchitecture.AwdLstm ? shape.Hidden : 1152),
-                Layers = Int("peer-layers", architecture == EncoderArchitecture.AwdLstm ? shape.Layers : 3),
-            };
-            string peerDtype = options.GetValueOrDefault("peer-dtype", precision.Name());
-            Console.WriteLine(CompareBenchmark.Run(mode, shape, peerShape, peerDtype, threads, script).ToJsonString());
-            return 0;
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"compare: {e.Message}");
-            return 2;
-        }
-    }
-    case "lm-equal-time":
-    {
-        if (!options.TryGetValue("corpus", out var corpusPath)) { Console.Error.WriteLine("lm-equal-time: --corpus DIR is required"); return 2; }
-        string root = FindRepositoryRoot();
-        try
-        {
-            var precision = ComputePrecisions.Parse(options.GetValueOrDefault("dtype", "bf16"));
-            string arch = options.GetValueOrDefault("arch", "awd-lstm");
-            if (!EncoderArchitectureNames.TryParse(arch, out var architecture)) throw new ArgumentException($"--arch must be awd-lstm or qrnn (got '{arch}')");
-            var settings = new EqualTimeSettings
-            {
-                Corpus = corpusPath,
-                PeerModule = options.GetValueOrDefault("peer", Path.Combine(root, "..", "shared", "peer", "torch_awd_lstm_bench.py")),
-                PeerTrainer = Path.Combine(root, "benchmarks", "peer", "train_lm_on_tokens.py"),
-                WorkDirectory = options.GetValueOrDefault("work", Path.Combine(root, "runs", "lm-equal-time")),
-                TokenCache = options.GetValueOrDefault("token-cache"),
-                Seconds = 60 * double.Parse(options.GetValueOrDefault("minutes", "10"), System.Globalization.CultureInfo.InvariantCulture),
-                MaxVocab = Int("max-vocab", 20_000),
-                Ours = new BenchmarkShape
-                {
-                    Architecture = architecture, Precision = precision, Emb = Int("emb", 128), Hidden = Int("hidden", 512),
-                    Layers = Int("layers", 3), BatchSize = Int("bs", 64), Bptt = Int("bptt", 70),
-                },
-                Peer = new BenchmarkShape { Emb = Int("peer-emb", 400), Hidden = Int("peer-hidden", 1152), Layers = Int("peer-layers", 3), BatchSize = Int("bs", 64), Bptt = Int("bptt", 70) },
-                LearningRate = double.Parse(options.GetValueOrDefault("lr", "8e-3"), System.Globalization.CultureInfo.InvariantCulture),
-                PeerLearningRate = double.Parse(options.GetValueOrDefault("peer-lr", "8e-3"), System.Globalization.CultureInfo.InvariantCulture),
-            };
-            Console.WriteLine(EqualTimeBenchmark.Run(settings).ToJsonString());
-            return 0;
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"lm-equal-time: {e.Message}");
-            return 2;
-        }
-    }
-    default:
-        Console.Error.WriteLine($"unknown benchmark '{command}' (known: compare, lm-equal-time, matmul, forget-mult)");
+        Console.Error.WriteLine($"{name}: {e.Message}");
         return 2;
-}
-
-int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v) : fallback;
-
-static Dictionary<string, string> ParseOptions(IEnumerable<string> args)
-{
-    var result = new Dictionary<string, string>();
-    string? name = null;
-    foreach (string a in args)
-    {
-        if (a.StartsWith("--")) { name = a[2..]; result[name] = "true"; }
-        else if (name != null) { result[name] = a; name = null; }
     }
-    return result;
 }
+
+static Option<int> Int(string name, int fallback, string description) =>
+    new(name) { DefaultValueFactory = _ => fallback, Description = description };
+
+static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>
+    value > T.Zero ? value : throw new ArgumentException($"{name} must be positive (got {value})");
+
+static EncoderArchitecture Architecture(string name) =>
+    EncoderArchitectureNames.TryParse(name, out var architecture) ? architecture : throw new ArgumentException($"--arch must be awd-lstm or qrnn (got '{name}')");
 
 static string FindRepositoryRoot()
 {
