@@ -50,6 +50,11 @@ for experiment in "$@"; do
       fit trec6-clf-discr $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze all --lr 2e-2 --group-factor 2.6
       fit trec6-last $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --unfreeze last
       ;;
+    trec6-seed[0-9]*)
+      # Seed-to-seed spread of the forward default (the ablations above are single runs with seed 42).
+      fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --seed "${experiment#trec6-seed}" ;;
+    trec6-no-lm-finetune-seed[0-9]*)
+      fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0 --seed "${experiment#trec6-no-lm-finetune-seed}" ;;
     imdb)
       # Score a stratified sample of the 25,000 test reviews with EVAL_SAMPLE=N when CPU time is short.
       fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
@@ -70,6 +75,8 @@ for experiment in "$@"; do
     imdb-[0-9]*-semi)
       # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
       n=${experiment#imdb-}; n=${n%-semi}
+      # Another worker may still be running imdb-lm: wait for its summary (written last) rather than fail.
+      for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 ;;
     imdb-lowshot)
       for n in 100 500 1000; do
