@@ -6,6 +6,7 @@
 # (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
+self=$(realpath "$0")
 cd "$(dirname "$0")/../.."
 DATA=../shared/data
 OUT=runs/repro
@@ -75,17 +76,12 @@ for experiment in "$@"; do
     imdb-[0-9]*-semi)
       # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
       n=${experiment#imdb-}; n=${n%-semi}
-      # Another worker may still be running imdb-lm: wait for its summary (written last) rather than fail.
-      for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done
+      # When another job is still running imdb-lm (its folder exists), wait for its summary, which is written last.
+      if [ -d "$OUT/imdb-lm" ]; then for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done; fi
+      [ -f "$OUT/imdb-lm.json" ] || { echo "$experiment needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 ;;
     imdb-lowshot)
-      for n in 100 500 1000; do
-        fit imdb-$n-scratch $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
-        fit imdb-$n-supervised $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --forward-only
-        # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
-        fit imdb-$n-semi $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample $n --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0
-      done
-      ;;
+      for n in 100 500 1000; do NO_BUILD=1 "$self" "imdb-$n-scratch" "imdb-$n-supervised" "imdb-$n-semi"; done ;;
     *) echo "unknown experiment '$experiment'" >&2; exit 2 ;;
   esac
 done
