@@ -38,14 +38,14 @@ var compare = new Command("compare",
 compare.SetAction(parse => Run("compare", parse.GetValue(threads), () =>
 {
     var precision = ComputePrecisions.Parse(parse.GetValue(dtype)!);
-    var architecture = Architecture(parse.GetValue(arch)!);
+    var architecture = EncoderArchitectureNames.Parse(parse.GetValue(arch));
     var shape = new BenchmarkShape
     {
         Architecture = architecture, Precision = precision,
         Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
         BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen), Classes = parse.GetValue(classes),
         Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup),
-    };
+    }.Validate();
     // The peer is the PyTorch AWD-LSTM: the same shape unless --peer-hidden/--peer-layers name its own (for "our best
     // configuration against the reference"), the same number type unless --peer-dtype says otherwise.
     bool sameArchitecture = architecture == EncoderArchitecture.AwdLstm;
@@ -82,7 +82,7 @@ equalTime.SetAction(parse => Run("lm-equal-time", threads: 1, () =>
 {
     var shape = new BenchmarkShape
     {
-        Architecture = Architecture(parse.GetValue(arch)!), Precision = ComputePrecisions.Parse(parse.GetValue(oursDtype)!),
+        Architecture = EncoderArchitectureNames.Parse(parse.GetValue(arch)), Precision = ComputePrecisions.Parse(parse.GetValue(oursDtype)!),
         Emb = parse.GetValue(oursEmb), Hidden = parse.GetValue(oursHidden), Layers = parse.GetValue(layers),
         BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
     };
@@ -145,7 +145,9 @@ static int Run(string name, int threads, Func<string> body)
     }
     catch (ArgumentException e)
     {
-        Console.Error.WriteLine($"{name}: {e.Message}");
+        // ArgumentException appends " (Parameter 'x')", which means nothing on the command line.
+        string message = e.ParamName is { } parameter ? e.Message.Replace($" (Parameter '{parameter}')", "") : e.Message;
+        Console.Error.WriteLine($"{name}: {message}");
         return 2;
     }
 }
@@ -155,9 +157,6 @@ static Option<int> Int(string name, int fallback, string description) =>
 
 static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>
     value > T.Zero ? value : throw new ArgumentException($"{name} must be positive (got {value})");
-
-static EncoderArchitecture Architecture(string name) =>
-    EncoderArchitectureNames.TryParse(name, out var architecture) ? architecture : throw new ArgumentException($"--arch must be awd-lstm or qrnn (got '{name}')");
 
 static string FindRepositoryRoot()
 {

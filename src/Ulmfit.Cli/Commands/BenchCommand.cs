@@ -39,8 +39,7 @@ internal static class BenchCommand
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
                 Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = DtypeOption.Parse(parse.GetValue(dtype)!),
-            };
-            if (shape.Steps < 1 || shape.Warmup < 0) throw new OptionException("--steps must be at least 1 and --warmup at least 0");
+            }.Validate();
             string which = parse.GetValue(mode)!;
             BenchmarkTimings timings = which switch
             {

@@ -59,8 +59,7 @@ internal static class EncoderChoices
         return architecture;
     }
 
-    /// <summary>The architecture <paramref name="arch"/> names (awd-lstm or qrnn).</summary>
-    public static Modeling.EncoderArchitecture Architecture(string arch) =>
-        Modeling.EncoderArchitectureNames.TryParse(arch, out var a) ? a
-            : throw new OptionException($"--arch must be awd-lstm or qrnn (got '{arch}')");
+    /// <summary>The architecture <paramref name="arch"/> names (awd-lstm or qrnn); any other name is an ArgumentException,
+    /// which <see cref="Infrastructure.CommandRunner"/> reports as a one-line option error.</summary>
+    public static Modeling.EncoderArchitecture Architecture(string arch) => Modeling.EncoderArchitectureNames.Parse(arch);
 }

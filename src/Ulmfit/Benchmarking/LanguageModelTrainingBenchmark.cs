@@ -22,6 +22,10 @@ public sealed record BenchmarkShape
     public ComputePrecision Precision { get; init; } = ComputePrecision.Fp32;
     public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
 
+    /// <summary>Refuses counts no benchmark can time; the message is the one-line option error of the commands.</summary>
+    public BenchmarkShape Validate() =>
+        Steps >= 1 && Warmup >= 0 ? this : throw new ArgumentException($"--steps must be at least 1 and --warmup at least 0 (got {Steps} and {Warmup})");
+
     public AwdLstmConfig LanguageModelConfig() =>
         new(Vocab) { Architecture = Architecture, EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };
 }

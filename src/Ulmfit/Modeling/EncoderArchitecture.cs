@@ -42,6 +42,12 @@ public static class EncoderArchitectureNames
         }
     }
 
+    /// <summary>The architecture called <paramref name="name"/>; anything else is an <see cref="ArgumentException"/> whose
+    /// message is the one-line option error (as <see cref="ComputePrecisions.Parse"/> gives for <c>--dtype</c>).</summary>
+    public static EncoderArchitecture Parse(string? name) =>
+        TryParse(name, out var architecture) ? architecture
+            : throw new ArgumentException($"--arch must be {string.Join(" or ", All)} (got '{name}')", nameof(name));
+
     /// <summary>Prefix of the per-layer layer-group names (<c>lstm0</c>, <c>qrnn0</c>, …).</summary>
     public static string LayerGroupPrefix(this EncoderArchitecture architecture) =>
         architecture == EncoderArchitecture.Qrnn ? "qrnn" : "lstm";

@@ -133,6 +133,19 @@ public class ClassifierCommandTests : IDisposable
         Assert.True(summary.RootElement.GetProperty("peak_rss_mb").GetDouble() > 0);
     }
 
+    [Theory]
+    [InlineData("0", "1")]
+    [InlineData("2", "-1")]
+    public void Benchmark_step_counts_that_time_nothing_are_one_line_errors(string steps, string warmup)
+    {
+        string json = Path.Combine(_dir, $"steps-{steps}-{warmup}.json");
+        var console = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["bench", "--mode", "clf-infer", "--vocab", "500", "--emb", "16", "--hidden", "32",
+            "--seq-len", "30", "--steps", steps, "--warmup", warmup, "--json", json], console));
+        Assert.Equal($"--steps must be at least 1 and --warmup at least 0 (got {steps} and {warmup})", Assert.Single(console.Errors));
+        Assert.False(File.Exists(json));
+    }
+
     [Fact]
     public void A_non_positive_lm_token_cap_is_refused_before_anything_is_written()
     {
