@@ -6,6 +6,7 @@ using Ulmfit.Data;
 using Ulmfit.Modeling;
 using Ulmfit.Pipeline;
 using Ulmfit.Text;
+using Ulmfit.Training;
 
 namespace Ulmfit.Benchmarks;
 
@@ -70,6 +71,7 @@ public static class EqualTimeBenchmark
         long planned = (long)(probe.ItemsPerSecond * s.Seconds);
         string output = Path.Combine(s.WorkDirectory, "ours");
         if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+        var curve = new List<LanguageModelProgress>();   // the training loss as it went, so a run that fails to learn shows when
         var clock = Stopwatch.StartNew();
         var result = LanguageModelPipeline.PretrainAsync(new PretrainOptions
         {
@@ -78,7 +80,7 @@ public static class EqualTimeBenchmark
             BatchSize = ours.BatchSize, Bptt = ours.Bptt, Precision = ours.Precision, Epochs = 1, MaxTokensPerEpoch = planned,
             Schedule = ScheduleKind.OneCycle, LearningRate = s.LearningRate, Threads = 1,
             CheckpointInterval = TimeSpan.FromDays(1),
-        }).GetAwaiter().GetResult();
+        }, new InlineProgress<LanguageModelRunProgress>(p => { if (p.Training is { } t) curve.Add(t); })).GetAwaiter().GetResult();
         double wall = clock.Elapsed.TotalSeconds;
         var epoch = result.Epochs[^1];
         var validation = epoch.Validation!;
@@ -94,6 +96,8 @@ public static class EqualTimeBenchmark
             ["valid_accuracy"] = Math.Round(validation.Accuracy, 5), ["valid_tokens"] = validation.Tokens,
             ["wall_seconds_with_tokenize_and_validation"] = Math.Round(wall, 1),
             ["config"] = Config(ours, result.Parameters, s.LearningRate),
+            ["train_curve"] = TrainCurve(curve),
+            ["divergence_warning"] = curve.Select(r => r.Divergence?.Message).LastOrDefault(m => m is not null),
         };
         var json = new JsonObject
         {
@@ -106,6 +110,20 @@ public static class EqualTimeBenchmark
             json["perplexity_ours_minus_peer"] = Math.Round(validation.Perplexity - peerPerplexity.GetValue<double>(), 2);
         }
         return json;
+    }
+
+    // At most 40 evenly spaced progress reports as [step, smoothed training loss, learning rate].
+    static JsonArray TrainCurve(IReadOnlyList<LanguageModelProgress> reports)
+    {
+        var points = new JsonArray();
+        int stride = Math.Max(1, (reports.Count + 39) / 40);
+        for (int i = 0; i < reports.Count; i++)
+        {
+            if (i % stride != 0 && i != reports.Count - 1) continue;
+            var r = reports[i];
+            points.Add(new JsonArray(r.Step, Math.Round(r.SmoothedLoss, 4), Math.Round(r.LearningRate, 6)));
+        }
+        return points;
     }
 
     static JsonObject Config(BenchmarkShape shape, long parameters, double learningRate) => new()

@@ -2,8 +2,9 @@
 # Runs the reproduction experiments of docs/results.md with the shipped LMs (models/), one by one, and appends one
 # line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
-#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-lowshot imdb-100-semi ...]
-# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels.)
+#   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
+# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
+# the scratch baseline for E epochs instead of 5.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 self=$(realpath "$0")
@@ -59,6 +60,20 @@ for experiment in "$@"; do
     imdb)
       # Score a stratified sample of the 25,000 test reviews with EVAL_SAMPLE=N when CPU time is short.
       fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
+    imdb-semi)
+      # All 25,000 labels on the LM of imdb-lm, five classifier epochs as in fastai's IMDb recipe (one per gradual stage, then 2 with all).
+      [ -f "$OUT/imdb-lm.json" ] || { echo "imdb-semi needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
+      fit imdb-semi $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 2 ;;
+    imdb-slice-ablations)
+      # The TREC-6 ablations on an IMDb slice of IMDB_SLICE labels (default 1,000): the base is imdb-N-supervised
+      # (stage 2 on the slice's own text); no pretraining is imdb-N-scratch.
+      n=${IMDB_SLICE:-1000}; slice=(--train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only)
+      fit "imdb-$n-no-lm-finetune" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-epochs 0
+      fit "imdb-$n-finetune-no-discr" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-group-factor 1
+      fit "imdb-$n-finetune-no-stlr" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-schedule constant
+      fit "imdb-$n-full" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze all --lr 2e-2
+      fit "imdb-$n-last" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze last
+      ;;
     imdb-lm)
       # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised low-shot runs.
       rm -rf "$OUT/imdb-lm"
@@ -70,6 +85,14 @@ for experiment in "$@"; do
     imdb-[0-9]*-scratch)
       n=${experiment#imdb-}; n=${n%-scratch}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2 ;;
+    imdb-[0-9]*-scratch-[0-9]*)
+      # The scratch baseline with more epochs (imdb-1000-scratch-30: 1,000 labels, 30 epochs).
+      n=${experiment#imdb-}; epochs=${n##*-}; n=${n%%-*}
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --from-scratch --emb 128 --hidden 512 --layers 3 --epochs "$epochs" --lr 4e-2 ;;
+    imdb-[0-9]*-supervised-seed[0-9]*)
+      # Seed-to-seed spread of the low-shot supervised setting (imdb-1000-supervised-seed1).
+      n=${experiment#imdb-}; seed=${n##*-seed}; n=${n%%-*}
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --seed "$seed" ;;
     imdb-[0-9]*-supervised)
       n=${experiment#imdb-}; n=${n%-supervised}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only ;;

@@ -87,6 +87,7 @@ internal sealed class LanguageModelCommandOptions
         {
             string eta = r.Remaining is { } rem ? $"ETA {rem:hh\\:mm\\:ss}" : "ETA --";
             output.Status($"{p.Stage} epoch {r.Epoch + 1} step {r.Step:N0}/{r.TotalSteps:N0}  loss {r.SmoothedLoss:F3}  lr {r.LearningRate:G3}  {r.TokensPerSecond:N0} tokens/s  {eta}");
+            if (r.Divergence is { } warning) output.Info($"warning: {warning.Message} (--lr)");
         }
     });
 

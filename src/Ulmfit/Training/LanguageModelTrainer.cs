@@ -77,6 +77,7 @@ public sealed class LanguageModelTrainer
         var schedule = _options.Schedule(run.TotalSteps);
         var step = new LanguageModelStep(_model, optimizer, _options.Loss, _options.GradientClip);
         var clock = new RunClock(run);
+        var divergence = new DivergenceWatch();
         string? lastCheckpoint = null;
 
         void StopCancelled()
@@ -109,7 +110,12 @@ public sealed class LanguageModelTrainer
                     throw new InvalidOperationException($"training diverged: loss {loss} at step {run.Step} (lower the learning rate)");
                 run.RecordStep(loss, tokens);
                 clock.RecordStep(tokens);
-                if (run.Step % _options.ProgressEverySteps == 0 || batcher.EpochFinished)
+                if (divergence.Observe(run.Step, run.Smoothed.Value, learningRate) is { } warning)
+                {
+                    _logger.LogWarning("{Warning}", warning.Message);
+                    progress?.Report(clock.Progress(epoch, loss, learningRate) with { Divergence = warning });
+                }
+                else if (run.Step % _options.ProgressEverySteps == 0 || batcher.EpochFinished)
                     progress?.Report(clock.Progress(epoch, loss, learningRate));
                 if (checkpointer is not null && clock.CheckpointDue(_options.CheckpointInterval))
                 {

@@ -28,9 +28,11 @@ public sealed record EpochResult(int Epoch, long Steps, double TrainLoss, Valida
 /// <param name="LearningRate">The top layer group's learning rate at the last step.</param>
 /// <param name="Elapsed">Training time so far, including time before a resume.</param>
 /// <param name="Remaining">Estimated time to the end of the run (null before the first timed step).</param>
+/// <param name="Divergence">Set on the one report made when <see cref="DivergenceWatch"/> sees the smoothed loss climb
+/// well above its best (the run is probably diverging); null on every other report.</param>
 public sealed record LanguageModelProgress(
     long Step, long TotalSteps, int Epoch, double Loss, double SmoothedLoss, double TokensPerSecond,
-    double LearningRate, TimeSpan Elapsed, TimeSpan? Remaining);
+    double LearningRate, TimeSpan Elapsed, TimeSpan? Remaining, DivergenceWarning? Divergence = null);
 
 /// <summary>The outcome of a whole training run.</summary>
 /// <param name="Epochs">One result per epoch, in order (including epochs done before a resume).</param>

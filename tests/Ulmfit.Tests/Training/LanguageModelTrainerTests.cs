@@ -174,6 +174,26 @@ public sealed class LanguageModelTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_at_an_absurd_rate_reports_its_divergence_once()
+    {
+        // A tiny LSTM learns at 1e-2 for 30 steps (smoothed loss 3.0 → 1.7), then Adam at 20 wrecks its weights: the loss
+        // climbs past 4 at once and stays above 25 (it is robust enough to keep learning at 0.5).
+        using var model = new TinyLstmLanguageModel(TinyCorpus.CountingVocab);
+        var options = Options(epochs: 4) with { Schedule = total => new JumpSchedule(total, 30, 1e-2, 20) };
+        var (steps, _) = await Record((p, c) => new LanguageModelTrainer(model, Train, Valid, options).TrainAsync(p, c));
+
+        var warning = Assert.Single(steps, s => s.Divergence is not null).Divergence!;
+        Assert.True(warning.Loss >= warning.BestLoss + 0.5 && warning.Step > warning.BestStep);
+        Assert.Equal(20, warning.LearningRate);
+        Assert.True(warning.BestStep <= 31, $"best step {warning.BestStep}");
+    }
+
+    sealed record JumpSchedule(long TotalSteps, long JumpAt, double Before, double After) : ITrainingSchedule
+    {
+        public ScheduleValues At(long step) => new(step < JumpAt ? Before : After, null);
+    }
+
+    [Fact]
     public async Task Progress_reports_steps_epochs_rates_and_throughput()
     {
         using var model = new TinyLstmLanguageModel(TinyCorpus.CountingVocab);
@@ -187,6 +207,7 @@ public sealed class LanguageModelTrainerTests : IDisposable
         Assert.Equal([0, 1], steps.Select(s => s.Epoch).Distinct());
         Assert.All(steps, s => Assert.Equal(schedule.At(s.Step - 1).LearningRate, s.LearningRate));
         Assert.All(steps, s => Assert.True(s.TokensPerSecond > 0 && double.IsFinite(s.SmoothedLoss)));
+        Assert.All(steps, s => Assert.Null(s.Divergence));   // a healthy run raises no divergence warning
         Assert.Equal(TimeSpan.Zero, steps[^1].Remaining);
         Assert.Equal(result.Epochs.Sum(e => e.Steps), total);
     }
