@@ -26,9 +26,9 @@ public sealed record DivergenceWarning(long BestStep, double BestLoss, long Step
 /// Why: a language model trained at too high a peak rate can leave its basin without any non-finite loss — the
 /// QRNN 128/512/3 at batch 128 and one-cycle peak 8e-3 fell to a smoothed loss of 8.19 by step 29 and then climbed
 /// back to 9.2 (ln 20,000 = 9.9) at the peak rate and never recovered, and the run's only visible result was a
-/// perplexity of 9,993 at the end. A smoothed loss (β 0.98, debiased) that climbs 0.5 nats above its minimum is far
-/// outside the noise of a healthy run, where it moves by hundredths between steps; the first
-/// <c>warmupSteps</c> are ignored because the debiased average is still settling there.
+/// perplexity of 9,993 at the end. A climb of 0.5 nats in a smoothed loss (β 0.98, debiased: an average over about
+/// 50 batches) is far larger than its wobble in a healthy run, where batch-to-batch noise is averaged away; the
+/// first <c>warmupSteps</c> are ignored because the debiased average is still settling there.
 /// </remarks>
 public sealed class DivergenceWatch(double rise = 0.5, int warmupSteps = 10)
 {
