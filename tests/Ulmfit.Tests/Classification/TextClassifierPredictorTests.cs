@@ -96,6 +96,8 @@ public class TextClassifierPredictorTests
         var vocabulary = VocabularyOf(texts);
         using var fp32 = Predictor(vocabulary, batchSize: 7);
         using var bf16 = Predictor(vocabulary, batchSize: 7, precision: ComputePrecision.BFloat16);
+        // The same weights by copying, not by seeding alike: parallel test classes draw from torch's shared generator.
+        bf16.Classifier.load_state_dict(fp32.Classifier.state_dict());
         Spread(fp32, texts);
         Spread(bf16, texts); // statistics of bf16 features, as a bf16 fine-tuning run would have left them
 
