@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Ulmfit;
 using Ulmfit.Benchmarks;
 using Ulmfit.Benchmarking;
 using Ulmfit.Engine;
@@ -145,9 +146,7 @@ static int Run(string name, int threads, Func<string> body)
     }
     catch (ArgumentException e)
     {
-        // ArgumentException appends " (Parameter 'x')", which means nothing on the command line.
-        string message = e.ParamName is { } parameter ? e.Message.Replace($" (Parameter '{parameter}')", "") : e.Message;
-        Console.Error.WriteLine($"{name}: {message}");
+        Console.Error.WriteLine($"{name}: {e.WithoutParameterName()}");
         return 2;
     }
 }

@@ -69,7 +69,7 @@ public static class CommandRunner
         }
         catch (Exception e) when (e is InvalidInputException or OptionException or ArgumentException or Ulmfit.IO.ModelFileException)
         {
-            context.Output.Error(OneLine(e is ArgumentException a ? WithoutParameterName(a) : e.Message));
+            context.Output.Error(OneLine(e is ArgumentException a ? a.WithoutParameterName() : e.Message));
             return BadInput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -98,10 +98,6 @@ public static class CommandRunner
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         Rendering.AtomicText.Write(path, JsonSerializer.Serialize(summary, JsonOptions));
     }
-
-    // ArgumentException appends " (Parameter 'x')", which means nothing to a CLI user.
-    static string WithoutParameterName(ArgumentException e) =>
-        e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }
