@@ -4,7 +4,8 @@
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
 #   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
 # (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
-# the scratch baseline for E epochs instead of 5.)
+# the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
+# trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 self=$(realpath "$0")
@@ -38,11 +39,20 @@ fit() {
   done
 }
 
+# needs_imdb_lm EXPERIMENT: the semi-supervised runs classify on the LM that imdb-lm fine-tuned on the unlabelled reviews.
+# When another job is still running imdb-lm (its folder exists), waits up to two hours for its summary, written last.
+needs_imdb_lm() {
+  if [ -d "$OUT/imdb-lm" ]; then for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done; fi
+  [ -f "$OUT/imdb-lm.json" ] || { echo "$1 needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
+}
+
 for experiment in "$@"; do
+  # The classifier variant of the slice ablation's "full" (imdb-1000-full), applied to a whole experiment.
+  all=(); [[ $experiment == *-unfreeze-all ]] && all=(--unfreeze all --lr 2e-2)
   case $experiment in
-    trec6)  fit trec6 $DATA/trec6/test.csv --train $DATA/trec6/train.csv ;;
-    sst2)   fit sst2 $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv ;;
-    mr)     fit mr $DATA/mr/test.csv --train $DATA/mr/train.csv ;;
+    trec6|trec6-unfreeze-all) fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv "${all[@]}" ;;
+    sst2|sst2-unfreeze-all)   fit "$experiment" $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv "${all[@]}" ;;
+    mr|mr-unfreeze-all)       fit "$experiment" $DATA/mr/test.csv --train $DATA/mr/train.csv "${all[@]}" ;;
     trec6-ablations)
       fit trec6-scratch $DATA/trec6/test.csv --train $DATA/trec6/train.csv --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
       fit trec6-no-lm-finetune $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0
@@ -62,8 +72,12 @@ for experiment in "$@"; do
       fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
     imdb-semi)
       # All 25,000 labels on the LM of imdb-lm, five classifier epochs as in fastai's IMDb recipe (one per gradual stage, then 2 with all).
-      [ -f "$OUT/imdb-lm.json" ] || { echo "imdb-semi needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
+      needs_imdb_lm "$experiment"
       fit imdb-semi $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 2 ;;
+    imdb-semi-unfreeze-all)
+      # Four epochs with everything training (3 + --epochs 1), one fewer than imdb-semi's five.
+      needs_imdb_lm "$experiment"
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 1 "${all[@]}" ;;
     imdb-slice-ablations)
       # The TREC-6 ablations on an IMDb slice of IMDB_SLICE labels (default 1,000): the base is imdb-N-supervised
       # (stage 2 on the slice's own text); no pretraining is imdb-N-scratch.
@@ -99,10 +113,12 @@ for experiment in "$@"; do
     imdb-[0-9]*-semi)
       # semi-supervised: the LM fine-tuned on the unlabelled reviews (run imdb-lm first)
       n=${experiment#imdb-}; n=${n%-semi}
-      # When another job is still running imdb-lm (its folder exists), wait for its summary, which is written last.
-      if [ -d "$OUT/imdb-lm" ]; then for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done; fi
-      [ -f "$OUT/imdb-lm.json" ] || { echo "$experiment needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
+      needs_imdb_lm "$experiment"
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 ;;
+    imdb-[0-9]*-semi-unfreeze-all)
+      n=${experiment#imdb-}; n=${n%%-*}
+      needs_imdb_lm "$experiment"
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 "${all[@]}" ;;
     imdb-lowshot)
       for n in 100 500 1000; do NO_BUILD=1 "$self" "imdb-$n-scratch" "imdb-$n-supervised" "imdb-$n-semi"; done ;;
     *) echo "unknown experiment '$experiment'" >&2; exit 2 ;;
