@@ -12,7 +12,8 @@ self=$(realpath "$0")
 cd "$(dirname "$0")/../.."
 DATA=../shared/data
 OUT=runs/repro
-CLI="dotnet src/Ulmfit.Cli/bin/Release/net10.0/linux-x64/Ulmfit.Cli.dll"
+# CLI=... runs a copy of the build output, so that rebuilding while experiments run cannot change their binaries.
+CLI=${CLI:-"dotnet src/Ulmfit.Cli/bin/Release/net10.0/linux-x64/Ulmfit.Cli.dll"}
 THREADS=${THREADS:-2}          # two experiments side by side: THREADS=1 for each
 IMDB_LM_TOKENS=${IMDB_LM_TOKENS:-3000000}  # LM fine-tuning tokens per epoch on IMDb (all 50k unlabelled reviews: ~15 M)
 mkdir -p "$OUT"

@@ -118,6 +118,7 @@ internal static class FitCommand
                 string eta = c.Remaining is { } r ? $"ETA {r:hh\\:mm\\:ss}" : "ETA --";
                 output.Status($"{p.Direction} classifier stage {c.Stage + 1}/{c.StageCount} ({c.TrainableGroups} groups) epoch {c.Epoch + 1}/{c.EpochCount} " +
                               $"step {c.Step:N0}/{c.TotalSteps:N0}  loss {c.SmoothedLoss:F3}  lr {c.LearningRate:G3}  {c.DocumentsPerSecond:N1} docs/s  {eta}");
+                if (c.Divergence is { } warning) output.Info($"warning: {p.Direction} classifier: {warning.Message} (--lr)");
             }
         });
     }

@@ -81,6 +81,7 @@ public sealed class ClassifierTrainer
         var step = new ClassifierStep(_classifier, optimizer, loss, training, _options.GradientClip);
         var device = _classifier.Encoder.Embedding.Weight.device;
         var smoothed = new SmoothedLoss();
+        var divergence = new DivergenceWatch(); // over the whole run: a new stage's rate can be what sends it off
         var selection = new BestEpochTracker(Metric, _options.EarlyStoppingPatience);
         using var best = new BestWeights(_options.RestoreBestWeights, _options.BestCheckpointPath);
         var epochs = new List<ClassifierEpochResult>();
@@ -126,13 +127,15 @@ public sealed class ClassifierTrainer
                         lossSum += batchLoss;
                         epochDocuments += batches[b].Length;
                         smoothed.Add(batchLoss);
-                        if (steps % _options.ProgressEverySteps == 0 || b == batches.Count - 1)
+                        var warning = divergence.Observe(steps, smoothed.Value, values.LearningRate);
+                        if (warning is not null) _logger.LogWarning("{Warning}", warning.Message);
+                        if (warning is not null || steps % _options.ProgressEverySteps == 0 || b == batches.Count - 1)
                         {
                             var elapsedTraining = trainingTime + epochClock.Elapsed;
                             double rate = elapsedTraining.TotalSeconds > 0 ? (trainedDocuments + epochDocuments) / elapsedTraining.TotalSeconds : 0;
                             TimeSpan? remaining = TimeSpan.FromSeconds(elapsedTraining.TotalSeconds / steps * (totalSteps - steps));
                             progress?.Report(new ClassifierProgress(s, stages.Count, trainable, epoch, epochCount, steps, totalSteps,
-                                batchLoss, smoothed.Value, values.LearningRate, rate, runClock.Elapsed, remaining));
+                                batchLoss, smoothed.Value, values.LearningRate, rate, runClock.Elapsed, remaining, warning));
                         }
                     }
                     var epochTime = epochClock.Elapsed;

@@ -1,3 +1,5 @@
+using Ulmfit.Training;
+
 namespace Ulmfit.Classification;
 
 /// <summary>Progress of a classifier training run, reported every few steps from the training thread.</summary>
@@ -14,9 +16,11 @@ namespace Ulmfit.Classification;
 /// <param name="DocumentsPerSecond">Training throughput so far (validation time excluded).</param>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="Remaining">Estimated training time left (null before the first step).</param>
+/// <param name="Divergence">Set on the one report made when <see cref="DivergenceWatch"/> sees the smoothed loss
+/// climb well above its best (the run goes on; the caller decides whether to stop it).</param>
 public sealed record ClassifierProgress(int Stage, int StageCount, int TrainableGroups, int Epoch, int EpochCount, long Step,
     long TotalSteps, double Loss, double SmoothedLoss, double LearningRate, double DocumentsPerSecond, TimeSpan Elapsed,
-    TimeSpan? Remaining);
+    TimeSpan? Remaining, DivergenceWarning? Divergence = null);
 
 /// <summary>What one epoch achieved.</summary>
 /// <param name="Epoch">Zero-based epoch, counted over all stages.</param>

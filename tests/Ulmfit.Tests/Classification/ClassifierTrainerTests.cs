@@ -125,6 +125,32 @@ public sealed class ClassifierTrainerTests : IDisposable
         Assert.Equal(5, result.Epochs.Count);
     }
 
+    [Fact]
+    public async Task A_stage_at_a_wrecking_rate_is_reported_once_as_divergence_and_a_healthy_run_never()
+    {
+        // The tiny classifier learns the band task at 1e-2 (smoothed loss 1.1 → well under 0.5), then a second stage
+        // at 30 wrecks it: Adam's first steps at that rate push the logits far off and the loss climbs past 1.
+        using var classifier = NewClassifier();
+        var reports = new List<ClassifierProgress>();
+        var options = Options([new UnfreezingStage(null, 6, 1e-2), new UnfreezingStage(null, 2, 30)]) with { ValidFraction = 0 };
+
+        await new ClassifierTrainer(classifier, Train, null, options).TrainAsync(new InlineProgress<ClassifierProgress>(reports.Add));
+
+        var report = Assert.Single(reports, r => r.Divergence is not null);
+        var warning = report.Divergence!;
+        Assert.Equal(1, report.Stage);
+        Assert.Equal(report.Step, warning.Step);
+        Assert.True(warning.Loss >= warning.BestLoss + 0.5, $"{warning.BestLoss} -> {warning.Loss}");
+        Assert.True(warning.BestStep <= reports.First(r => r.Stage == 1).Step, $"best step {warning.BestStep}");
+        Assert.Contains("lower learning rate", warning.Message);
+
+        using var healthy = NewClassifier();
+        var healthyReports = new List<ClassifierProgress>();
+        await new ClassifierTrainer(healthy, Train, null, Options(UnfreezingStage.AllAtOnce(6, 1e-2)) with { ValidFraction = 0 })
+            .TrainAsync(new InlineProgress<ClassifierProgress>(healthyReports.Add));
+        Assert.All(healthyReports, r => Assert.Null(r.Divergence));
+    }
+
     [Theory]
     [InlineData(StageSchedule.OneCycle, 25.0)]
     [InlineData(StageSchedule.SlantedTriangular, 32.0)]
