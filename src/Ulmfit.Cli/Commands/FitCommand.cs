@@ -26,6 +26,7 @@ internal static class FitCommand
         var backwardsLm = new Option<string?>("--backwards-lm") { Description = $"Pretrained backward language model: also train a backward classifier and ensemble them (default: the shipped one, models/{ShippedLanguageModels.BackwardName})." };
         var fromScratch = new Option<bool>("--from-scratch") { Description = "Use no pretrained language model: the classifier's encoder starts from random weights." };
         var forwardOnly = new Option<bool>("--forward-only") { Description = "Train the forward direction only (no backward model, no ensemble): half the time." };
+        var backwardOnly = new Option<bool>("--backward-only") { Description = "Train the backward direction only (--backwards-lm or the shipped one); put its backward/ folder beside a forward/ one trained on the same data to ensemble them." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => Defaults.Epochs };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => Defaults.LearningRate };
@@ -34,7 +35,7 @@ internal static class FitCommand
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
-        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper), all (every layer from the start) or last (the head only).", DefaultValueFactory = _ => "gradual" };
+        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --lr/20), all (every layer from the start at --lr/2) or last (the head only, at --lr).", DefaultValueFactory = _ => "gradual" };
         var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = "Cap on LM fine-tuning tokens per epoch (default: all of the task's text)." };
@@ -54,7 +55,7 @@ internal static class FitCommand
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
-            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
+            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
             trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
@@ -66,14 +67,20 @@ internal static class FitCommand
             var parse = context.Parse;
             if (parse.GetValue(fromScratch) && (parse.GetValue(lm) != null || parse.GetValue(backwardsLm) != null))
                 throw new OptionException("--from-scratch uses no language model: drop --lm/--backwards-lm, or drop --from-scratch");
+            bool onlyBackward = parse.GetValue(backwardOnly);
+            if (onlyBackward && (parse.GetValue(forwardOnly) || parse.GetValue(fromScratch) || parse.GetValue(lm) != null))
+                throw new OptionException("--backward-only trains from the backward LM alone: drop --forward-only, --from-scratch and --lm (name the LM with --backwards-lm)");
+            if (onlyBackward && parse.GetValue(backwardsLm) == null && (classifierOnly || ShippedLanguageModels.Backward == null))
+                throw new OptionException($"--backward-only needs a backward language model: --backwards-lm{(classifierOnly ? "" : $", or the shipped models/{ShippedLanguageModels.BackwardName}, which is not installed")}");
             var options = new FitOptions
             {
                 Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),
                 ValidFraction = parse.GetValue(validPct), Unlabeled = parse.GetValue(unlabeled) ?? [],
                 // Shipped LMs fill in only for `fit` and only when no LM is named (a named forward LM has no shipped twin).
-                LanguageModel = parse.GetValue(fromScratch) ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
+                LanguageModel = parse.GetValue(fromScratch) || onlyBackward ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
                 BackwardLanguageModel = parse.GetValue(fromScratch) || parse.GetValue(forwardOnly) ? null
                     : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
+                BackwardOnly = onlyBackward,
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs),
                 LanguageModelMaxTokensPerEpoch = parse.GetValue(lmMaxTokens), LearningRate = parse.GetValue(lr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
@@ -94,10 +101,12 @@ internal static class FitCommand
             };
             if (classifierOnly)
             {
-                if (options.LanguageModel == null) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
+                if (options.LanguageModel == null && !onlyBackward) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
                 options = options with { LanguageModelEpochs = 0 };
             }
-            if (options.LanguageModel == null && !parse.GetValue(fromScratch))
+            if (onlyBackward)
+                output.Info($"language model: backward {options.BackwardLanguageModel} (backward only)");
+            else if (options.LanguageModel == null && !parse.GetValue(fromScratch))
                 output.Info($"notice: no pretrained language model given (--lm) and the shipped one (models/{ShippedLanguageModels.ForwardName}) is not installed: the classifier trains from scratch, without ULMFiT's transfer");
             else if (options.LanguageModel != null)
                 output.Info($"language models: forward {options.LanguageModel}" + (options.BackwardLanguageModel is { } b ? $", backward {b} (ensembled)" : " (forward only)"));

@@ -59,10 +59,9 @@ public static class ClassifierPipeline
             LabelledSample.WriteCsv(LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7)), options.Reader, path);
             options = options with { Train = path };
         }
-        var directions = new List<FitDirectionResult>
-        {
-            await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken),
-        };
+        var directions = new List<FitDirectionResult>();
+        if (!options.BackwardOnly)
+            directions.Add(await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken));
         if (options.BackwardLanguageModel != null)
             directions.Add(await FitDirection(options, BackwardFolder, options.BackwardLanguageModel, backwards: true, stages, progress, logger, cancellationToken));
 

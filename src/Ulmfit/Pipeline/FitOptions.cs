@@ -34,6 +34,12 @@ public sealed record FitOptions
     /// (<see cref="ShippedLanguageModels.Backward"/>); null trains the forward direction only.</summary>
     public string? BackwardLanguageModel { get; init; } = ShippedLanguageModels.Backward;
 
+    /// <summary>Train the backward direction only, from <see cref="BackwardLanguageModel"/> (<see cref="LanguageModel"/>
+    /// is not used). Why: the two directions are independent runs, so on a small machine they can train one per core,
+    /// or on different days; put the <c>backward</c> folder beside a <c>forward</c> one trained on the same data and
+    /// evaluate/predict ensemble the pair.</summary>
+    public bool BackwardOnly { get; init; }
+
     public required string OutputDirectory { get; init; }
     public DocumentReaderOptions Reader { get; init; } = new() { LabelRequired = true };
     public bool MultiLabel { get; init; }
@@ -99,7 +105,8 @@ public sealed record FitOptions
             if (path != null && !File.Exists(path) && !Directory.Exists(path)) throw new InvalidInputException(path, null, null, "no such file or folder");
         foreach (string? lm in new[] { LanguageModel, BackwardLanguageModel })
             if (lm != null && !LanguageModelFolder.Exists(lm)) throw new InvalidInputException(lm, null, null, "not a model package (no model.json)");
-        if (BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
+        if (BackwardOnly && BackwardLanguageModel == null) throw new ArgumentException("training the backward direction only needs a backward LM");
+        if (!BackwardOnly && BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
         if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");

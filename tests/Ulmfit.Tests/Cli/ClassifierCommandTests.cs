@@ -82,6 +82,47 @@ public class ClassifierCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_backward_only_fit_put_beside_a_forward_only_one_is_evaluated_as_their_ensemble()
+    {
+        // Given a tiny forward and a tiny backward LM
+        string forwardLm = Path.Combine(_dir, "lm-fwd"), backwardLm = Path.Combine(_dir, "lm-bwd");
+        string[] tiny = ["--epochs", "1", "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"];
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", forwardLm, .. tiny], new CapturedConsole()));
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", backwardLm, "--backwards", .. tiny], new CapturedConsole()));
+        string[] quick = ["--train", Sample("train.csv"), "--lm-epochs", "0", "--epochs", "1", "--bptt", "12", "--batch-size", "16"];
+
+        // When the two directions are trained in separate runs
+        string forwardRun = Path.Combine(_dir, "fwd-run"), model = Path.Combine(_dir, "model");
+        Assert.Equal(0, CliApp.Run(["fit", "--forward-only", "--lm", forwardLm, "--out", forwardRun, .. quick], new CapturedConsole()));
+        var backward = new CapturedConsole();
+        int code = CliApp.Run(["fit", "--backward-only", "--backwards-lm", backwardLm, "--out", model, .. quick], backward);
+
+        // Then the backward run trained the backward direction alone
+        Assert.True(code == 0, string.Join("\n", backward.Errors));
+        Assert.True(Directory.Exists(Path.Combine(model, "backward")));
+        Assert.False(Directory.Exists(Path.Combine(model, "forward")));
+        Assert.Contains(backward.Infos, l => l.StartsWith("backward stage "));
+        Assert.DoesNotContain(backward.Infos, l => l.StartsWith("forward stage "));
+
+        // And with the forward classifier moved beside it, evaluate ensembles the two
+        Directory.Move(Path.Combine(forwardRun, "forward"), Path.Combine(model, "forward"));
+        string evalJson = Path.Combine(_dir, "eval.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--json", evalJson], new CapturedConsole()));
+        using var eval = JsonDocument.Parse(File.ReadAllText(evalJson));
+        Assert.Equal(2, eval.RootElement.GetProperty("models").GetInt32());
+
+        // Contradictory direction options are refused before anything runs
+        foreach (string[] contradiction in new[] { new[] { "--forward-only" }, ["--lm", forwardLm], ["--from-scratch"] })
+        {
+            string outDir = Path.Combine(_dir, "refused");
+            var console = new CapturedConsole();
+            Assert.Equal(CommandRunner.BadInput, CliApp.Run(["fit", "--backward-only", "--backwards-lm", backwardLm, "--out", outDir, .. quick, .. contradiction], console));
+            Assert.Single(console.Errors);
+            Assert.False(Directory.Exists(outDir));
+        }
+    }
+
+    [Fact]
     public void Fit_refuses_a_label_column_with_one_class()
     {
         string train = Path.Combine(_dir, "one.csv");
