@@ -111,6 +111,10 @@ equalTime.SetAction(parse => Run("lm-equal-time", threads: 1, () =>
 var matmul = new Command("matmul", "fp32 and bf16 matrix-product rates (GFLOP/s) on this CPU.") { threads };
 matmul.SetAction(parse => Run("matmul", parse.GetValue(threads), () => JsonSerializer.Serialize(CompareBenchmark.Matmul())));
 
+var matmulInt8 = new Command("matmul-int8",
+    "fp32, bf16 and int8 (torch._int_mm) matrix-product rates at the full-size classifier's inference shapes, with int8's error.") { threads };
+matmulInt8.SetAction(parse => Run("matmul-int8", parse.GetValue(threads), () => Int8MatmulBenchmark.Run().ToJsonString()));
+
 var chunk = Int("--chunk", 8, "Time steps per block of the chunked scan.");
 var repeats = Int("--repeats", 10, "Timed repeats.");
 var forgetHidden = Int("--hidden", 1552, "Hidden size.");
@@ -126,7 +130,7 @@ forgetMult.SetAction(parse => Run("forget-mult", parse.GetValue(threads), () =>
     return JsonSerializer.Serialize(timings);
 }));
 
-var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, forgetMult };
+var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, forgetMult };
 var parsed = rootCommand.Parse(args.Length == 0 ? ["compare"] : args);
 if (parsed.Errors.Count > 0)
 {

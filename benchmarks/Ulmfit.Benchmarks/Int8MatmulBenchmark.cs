@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ulmfit.Benchmarks;
+
+/// <summary>
+/// Whether int8 matrix products could carry inference past what bf16 allows on this CPU: fp32, bf16 and int8 rates
+/// at the full-size AWD-LSTM classifier's inference shapes, and the error int8 adds.
+/// </summary>
+/// <remarks>
+/// Why this exists: the issue-6 goal of 3× the peer's fp32 inference is out of bf16's reach on a CPU whose bf16 matmul
+/// is only 2.1–2.4× its fp32 one (AVX512-BF16 without AMX), so the next lever is int8. TorchSharp 0.107 binds only
+/// quantize/dequantize, no quantized linear; libtorch's <c>torch._int_mm</c> (int8 × int8 → int32) is reachable only
+/// through TorchScript, so the script below is compiled from this constant source — nothing is loaded from a file.
+/// "int8 linear" is the whole dynamic-quantisation step a real layer would run: per-row activation scales, the int8
+/// product, and the rescale into fp32 with per-output-channel weight scales (x: [m, k], weight: [n, k]).
+/// </remarks>
+public static class Int8MatmulBenchmark
+{
+    // TorchScript's parser wants the source to end in a newline, which a raw literal drops.
+    const string Script = """
+        def int_mm(a: Tensor, b: Tensor) -> Tensor:
+            return torch._int_mm(a, b)
+        """ + "\n";
+
+    /// <summary>(m, k, n) of the products one inference batch runs, with what each one is.</summary>
+    static readonly (int M, int K, int N, string What)[] Shapes =
+    [
+        (256, 1152, 4608, "recurrent product, layers 1-2, batch 256"),
+        (256, 400, 1600, "recurrent product, layer 3, batch 256"),
+        (64, 1152, 4608, "recurrent product, layers 1-2, batch 64"),
+        (1, 1152, 4608, "recurrent product, one document"),
+        (4096, 400, 4608, "input product, layer 1, 256 documents x 16 tokens"),
+        (4096, 1152, 4608, "input product, layer 2, 256 documents x 16 tokens"),
+    ];
+
+    public static JsonArray Run(double seconds = 2)
+    {
+        using var unit = torch.jit.compile(Script);
+        var rows = new JsonArray();
+        foreach (var (m, k, n, what) in Shapes)
+        {
+            using var scope = NewDisposeScope();
+            var x = randn(m, k);
+            var weight = randn(n, k) * 0.05;
+            var weightScale = weight.abs().amax([1]) / 127;                                         // [n]
+            var weightInt8 = (weight / weightScale.unsqueeze(1)).round().clamp(-127, 127).to(ScalarType.Int8);  // [n, k]
+            var weightInt8T = weightInt8.t().contiguous();                                           // [k, n]
+            var (xb, wb) = (x.to(ScalarType.BFloat16), weight.to(ScalarType.BFloat16));
+            var xInt8 = randint(-127, 127, [m, k], dtype: ScalarType.Int8);
+
+            Tensor Int8Linear()
+            {
+                using var inner = NewDisposeScope();
+                var rowScale = x.abs().amax([1], keepdim: true).clamp_min(1e-8) / 127;              // [m, 1]
+                var xq = (x / rowScale).round_().to(ScalarType.Int8);
+                var acc = (Tensor)unit.invoke("int_mm", xq, weightInt8T);                           // [m, n] int32
+                return (acc.to(ScalarType.Float32) * (rowScale * weightScale)).MoveToOuterDisposeScope();
+            }
+
+            using var reference = x.matmul(weight.t());
+            using var viaBf16 = xb.matmul(wb.t()).to(ScalarType.Float32);
+            using var viaInt8 = Int8Linear();
+            double flops = 2.0 * m * k * n;
+            rows.Add(new JsonObject
+            {
+                ["m"] = m, ["k"] = k, ["n"] = n, ["what"] = what,
+                ["fp32_gflops"] = Rate(() => x.matmul(weight.t()), flops, seconds),
+                ["bf16_gflops"] = Rate(() => xb.matmul(wb.t()), flops, seconds),
+                ["int8_product_gops"] = Rate(() => (Tensor)unit.invoke("int_mm", xInt8, weightInt8T), flops, seconds),
+                ["int8_linear_gops"] = Rate(Int8Linear, flops, seconds),
+                ["bf16_relative_error"] = RelativeError(viaBf16, reference),
+                ["int8_relative_error"] = RelativeError(viaInt8, reference),
+            });
+        }
+        return rows;
+    }
+
+    static double RelativeError(Tensor actual, Tensor expected)
+    {
+        using var difference = actual - expected;
+        return Math.Round(difference.norm().item<float>() / expected.norm().item<float>(), 5);
+    }
+
+    /// <summary>Operations per second of <paramref name="product"/>, in G, over about <paramref name="seconds"/>.</summary>
+    static double Rate(Func<Tensor> product, double flops, double seconds)
+    {
+        for (int i = 0; i < 3; i++) product().Dispose(); // warm-up: lets oneDNN pick and cache its kernels
+        long start = Stopwatch.GetTimestamp();
+        int count = 0;
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+        {
+            product().Dispose();
+            count++;
+        }
+        return Math.Round(flops * count / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9, 1);
+    }
+}
