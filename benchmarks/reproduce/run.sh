@@ -5,7 +5,9 @@
 #   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
 # (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
 # the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
-# trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually.)
+# trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually. The IMDb
+# ensemble on all labels, one direction per core: imdb-lm-bwd, imdb-semi-bwd-unfreeze-all, then
+# imdb-semi-ensemble-unfreeze-all next to imdb-semi-unfreeze-all's forward model.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 self=$(realpath "$0")
@@ -32,7 +34,7 @@ fit() {
     local model="$dir/model/$member"
     [ "$member" = ensemble ] && model="$dir/model"
     [ -d "$model" ] || continue
-    [ "$member" = ensemble ] && [ ! -d "$dir/model/backward" ] && continue
+    [ "$member" = ensemble ] && { [ ! -d "$dir/model/forward" ] || [ ! -d "$dir/model/backward" ]; } && continue
     $CLI evaluate --model "$model" --test "$test" --threads "$THREADS" ${EVAL_SAMPLE:+--sample $EVAL_SAMPLE} --json "$dir/eval-$member.json" > "$dir/eval-$member.log" 2>&1
     local error; error=$(python3 -c "import json,sys; print(round(100*json.load(open(sys.argv[1]))['error_rate'],2))" "$dir/eval-$member.json")
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$member" "$error" "$seconds" "ulmfit fit $*" >> "$OUT/results.tsv"
@@ -40,11 +42,27 @@ fit() {
   done
 }
 
-# needs_imdb_lm EXPERIMENT: the semi-supervised runs classify on the LM that imdb-lm fine-tuned on the unlabelled reviews.
-# When another job is still running imdb-lm (its folder exists), waits up to two hours for its summary, written last.
+# needs_imdb_lm EXPERIMENT [LM]: the semi-supervised runs classify on the LM that imdb-lm (or imdb-lm-bwd) fine-tuned
+# on the unlabelled reviews. When another job is still running it (its folder exists), waits up to two hours for its
+# summary, written last.
 needs_imdb_lm() {
-  if [ -d "$OUT/imdb-lm" ]; then for _ in $(seq 720); do [ -f "$OUT/imdb-lm.json" ] && break; sleep 10; done; fi
-  [ -f "$OUT/imdb-lm.json" ] || { echo "$1 needs the LM of imdb-lm: run 'run.sh imdb-lm' first" >&2; exit 2; }
+  local lm=${2:-imdb-lm}
+  if [ -d "$OUT/$lm" ]; then for _ in $(seq 720); do [ -f "$OUT/$lm.json" ] && break; sleep 10; done; fi
+  [ -f "$OUT/$lm.json" ] || { echo "$1 needs the LM of $lm: run 'run.sh $lm' first" >&2; exit 2; }
+}
+
+# ensemble NAME FORWARD_EXPERIMENT BACKWARD_EXPERIMENT TEST_CSV: scores the forward classifier of one experiment and
+# the backward one of another (fit --backward-only) as one ensemble, through links to both in NAME's folder.
+ensemble() {
+  local name=$1 forward="$OUT/$2/model/forward" backward="$OUT/$3/model/backward" test=$4 dir="$OUT/$1"
+  [ -d "$forward" ] && [ -d "$backward" ] || { echo "$name needs the forward model of $2 and the backward one of $3: run them first" >&2; exit 2; }
+  rm -rf "$dir"; mkdir -p "$dir/model"
+  ln -s "$(realpath "$forward")" "$dir/model/forward"
+  ln -s "$(realpath "$backward")" "$dir/model/backward"
+  $CLI evaluate --model "$dir/model" --test "$test" --threads "$THREADS" ${EVAL_SAMPLE:+--sample $EVAL_SAMPLE} --json "$dir/eval-ensemble.json" > "$dir/eval-ensemble.log" 2>&1
+  local error; error=$(python3 -c "import json,sys; print(round(100*json.load(open(sys.argv[1]))['error_rate'],2))" "$dir/eval-ensemble.json")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" ensemble "$error" 0 "ulmfit evaluate --model $dir/model (forward of $2, backward of $3)" >> "$OUT/results.tsv"
+  echo "$name ensemble: test error $error %"
 }
 
 for experiment in "$@"; do
@@ -89,12 +107,20 @@ for experiment in "$@"; do
       fit "imdb-$n-full" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze all --lr 2e-2
       fit "imdb-$n-last" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze last
       ;;
-    imdb-lm)
-      # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised low-shot runs.
-      rm -rf "$OUT/imdb-lm"
-      $CLI finetune-lm --lm models/en-wiki-fwd --input $DATA/imdb/unsup.csv.gz --out "$OUT/imdb-lm" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
-        --threads "$THREADS" --json "$OUT/imdb-lm.json" > "$OUT/imdb-lm.log" 2>&1
-      echo "imdb-lm: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('valid perplexity', round(d['valid_perplexity'],2), 'in', round(d['elapsed_s']), 's')" "$OUT/imdb-lm.json")" ;;
+    imdb-lm|imdb-lm-bwd)
+      # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised runs (imdb-lm-bwd: the backward LM).
+      # IMDB_LM_VALID_PCT=0.02 validates on 1,000 reviews instead of 5,000 (the two validations took 45 min of imdb-lm).
+      source_lm=models/en-wiki-fwd; [ "$experiment" = imdb-lm-bwd ] && source_lm=models/en-wiki-bwd
+      rm -rf "${OUT:?}/$experiment"
+      $CLI finetune-lm --lm "$source_lm" --input $DATA/imdb/unsup.csv.gz --out "$OUT/$experiment" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
+        --valid-pct "${IMDB_LM_VALID_PCT:-0.1}" --threads "$THREADS" --json "$OUT/$experiment.json" > "$OUT/$experiment.log" 2>&1
+      echo "$experiment: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('valid perplexity', round(d['valid_perplexity'],2), 'in', round(d['elapsed_s']), 's')" "$OUT/$experiment.json")" ;;
+    imdb-semi-bwd-unfreeze-all)
+      # The backward twin of imdb-semi-unfreeze-all, on its own (fit --backward-only), so the two can run one per core.
+      needs_imdb_lm "$experiment" imdb-lm-bwd
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --backward-only --backwards-lm "$OUT/imdb-lm-bwd" --lm-epochs 0 --epochs 1 "${all[@]}" ;;
+    imdb-semi-ensemble-unfreeze-all)
+      ensemble "$experiment" imdb-semi-unfreeze-all imdb-semi-bwd-unfreeze-all $DATA/imdb/test.csv.gz ;;
     sst2-forward) fit sst2-forward $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv --forward-only ;;
     mr-forward)   fit mr-forward $DATA/mr/test.csv --train $DATA/mr/train.csv --forward-only ;;
     imdb-[0-9]*-scratch)
