@@ -115,6 +115,12 @@ for experiment in "$@"; do
       $CLI finetune-lm --lm "$source_lm" --input $DATA/imdb/unsup.csv.gz --out "$OUT/$experiment" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
         --valid-pct "${IMDB_LM_VALID_PCT:-0.1}" --threads "$THREADS" --json "$OUT/$experiment.json" > "$OUT/$experiment.log" 2>&1
       echo "$experiment: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('valid perplexity', round(d['valid_perplexity'],2), 'in', round(d['elapsed_s']), 's')" "$OUT/$experiment.json")" ;;
+    imdb-semi-bwd)
+      # The backward twin of imdb-semi (gradual unfreezing, the better recipe on all labels), on its own core.
+      needs_imdb_lm "$experiment" imdb-lm-bwd
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --backward-only --backwards-lm "$OUT/imdb-lm-bwd" --lm-epochs 0 --epochs 2 ;;
+    imdb-semi-ensemble)
+      ensemble "$experiment" imdb-semi imdb-semi-bwd $DATA/imdb/test.csv.gz ;;
     imdb-semi-bwd-unfreeze-all)
       # The backward twin of imdb-semi-unfreeze-all, on its own (fit --backward-only), so the two can run one per core.
       needs_imdb_lm "$experiment" imdb-lm-bwd
