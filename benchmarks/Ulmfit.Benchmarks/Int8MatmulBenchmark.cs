@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,7 +35,7 @@ public static class Int8MatmulBenchmark
         (4096, 1152, 4608, "input product, layer 2, 256 documents x 16 tokens"),
     ];
 
-    public static JsonArray Run(double seconds = 2)
+    public static JsonArray Run(int repeats = 10)
     {
         using var unit = torch.jit.compile(Script);
         var rows = new JsonArray();
@@ -67,10 +66,10 @@ public static class Int8MatmulBenchmark
             rows.Add(new JsonObject
             {
                 ["m"] = m, ["k"] = k, ["n"] = n, ["what"] = what,
-                ["fp32_gflops"] = Rate(() => x.matmul(weight.t()), flops, seconds),
-                ["bf16_gflops"] = Rate(() => xb.matmul(wb.t()), flops, seconds),
-                ["int8_product_gops"] = Rate(() => (Tensor)unit.invoke("int_mm", xInt8, weightInt8T), flops, seconds),
-                ["int8_linear_gops"] = Rate(Int8Linear, flops, seconds),
+                ["fp32_gflops"] = Rate(() => x.matmul(weight.t()), flops, repeats),
+                ["bf16_gflops"] = Rate(() => xb.matmul(wb.t()), flops, repeats),
+                ["int8_product_gops"] = Rate(() => (Tensor)unit.invoke("int_mm", xInt8, weightInt8T), flops, repeats),
+                ["int8_linear_gops"] = Rate(Int8Linear, flops, repeats),
                 ["bf16_relative_error"] = RelativeError(viaBf16, reference),
                 ["int8_relative_error"] = RelativeError(viaInt8, reference),
             });
@@ -84,17 +83,6 @@ public static class Int8MatmulBenchmark
         return Math.Round(difference.norm().item<float>() / expected.norm().item<float>(), 5);
     }
 
-    /// <summary>Operations per second of <paramref name="product"/>, in G, over about <paramref name="seconds"/>.</summary>
-    static double Rate(Func<Tensor> product, double flops, double seconds)
-    {
-        for (int i = 0; i < 3; i++) product().Dispose(); // warm-up: lets oneDNN pick and cache its kernels
-        long start = Stopwatch.GetTimestamp();
-        int count = 0;
-        while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
-        {
-            product().Dispose();
-            count++;
-        }
-        return Math.Round(flops * count / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9, 1);
-    }
+    static double Rate(Func<Tensor> product, double operations, int repeats) =>
+        Math.Round(MatmulBenchmark.MeasureGflops(product, operations, repeats), 1);
 }

@@ -15,15 +15,22 @@ public static class MatmulBenchmark
         using var scope = NewDisposeScope();
         var a = randn(m, k).to(dtype);
         var b = randn(k, n).to(dtype);
-        for (int i = 0; i < 3; i++) a.matmul(b).Dispose(); // warm-up: lets oneDNN/MKL pick and cache kernels
+        return MeasureGflops(() => a.matmul(b), 2.0 * m * k * n, repeats);
+    }
+
+    /// <summary>Median G(FL)OP/s of <paramref name="product"/>, which does <paramref name="operations"/> operations,
+    /// over <paramref name="repeats"/> timed runs after three untimed ones.</summary>
+    public static double MeasureGflops(Func<Tensor> product, double operations, int repeats = 10)
+    {
+        for (int i = 0; i < 3; i++) product().Dispose(); // warm-up: lets oneDNN/MKL pick and cache kernels
         var times = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            a.matmul(b).Dispose();
+            product().Dispose();
             times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         times.Sort();
-        return 2.0 * m * k * n / times[times.Count / 2] / 1e9;
+        return operations / times[times.Count / 2] / 1e9;
     }
 }
