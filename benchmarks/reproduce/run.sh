@@ -5,7 +5,8 @@
 #   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
 # (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
 # the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
-# trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually. The IMDb
+# trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually; trec6-final-lr,
+# sst2-final-lr and mr-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
 # ensemble on all labels, one direction per core: imdb-lm-bwd, imdb-semi-bwd-unfreeze-all, then
 # imdb-semi-ensemble-unfreeze-all next to imdb-semi-unfreeze-all's forward model.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
@@ -68,10 +69,12 @@ ensemble() {
 for experiment in "$@"; do
   # The classifier variant of the slice ablation's "full" (imdb-1000-full), applied to a whole experiment.
   all=(); [[ $experiment == *-unfreeze-all ]] && all=(--unfreeze all --lr 2e-2)
+  # Gradual unfreezing with its last stage at the third stage's rate (5e-3) instead of --lr/20: between the two above.
+  [[ $experiment == *-final-lr ]] && all=(--final-lr 5e-3)
   case $experiment in
-    trec6|trec6-unfreeze-all) fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv "${all[@]}" ;;
-    sst2|sst2-unfreeze-all)   fit "$experiment" $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv "${all[@]}" ;;
-    mr|mr-unfreeze-all)       fit "$experiment" $DATA/mr/test.csv --train $DATA/mr/train.csv "${all[@]}" ;;
+    trec6|trec6-unfreeze-all|trec6-final-lr) fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv "${all[@]}" ;;
+    sst2|sst2-unfreeze-all|sst2-final-lr)   fit "$experiment" $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv "${all[@]}" ;;
+    mr|mr-unfreeze-all|mr-final-lr)       fit "$experiment" $DATA/mr/test.csv --train $DATA/mr/train.csv "${all[@]}" ;;
     trec6-ablations)
       fit trec6-scratch $DATA/trec6/test.csv --train $DATA/trec6/train.csv --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2
       fit trec6-no-lm-finetune $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0

@@ -30,12 +30,13 @@ internal static class FitCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => Defaults.Epochs };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => Defaults.LearningRate };
+        var finalLr = new Option<double?>("--final-lr") { Description = "Rate of gradual unfreezing's last stage, every group training for --epochs (default: --lr/20)." };
         var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
-        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --lr/20), all (every layer from the start at --lr/2) or last (the head only, at --lr).", DefaultValueFactory = _ => "gradual" };
+        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --lr/20 or --final-lr), all (every layer from the start at --lr/2) or last (the head only, at --lr).", DefaultValueFactory = _ => "gradual" };
         var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = "Cap on LM fine-tuning tokens per epoch (default: all of the task's text)." };
@@ -55,7 +56,7 @@ internal static class FitCommand
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
-            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, multiLabel, batchSize, bptt, maxLen,
+            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, finalLr, multiLabel, batchSize, bptt, maxLen,
             trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
@@ -83,6 +84,7 @@ internal static class FitCommand
                 BackwardOnly = onlyBackward,
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs),
                 LanguageModelMaxTokensPerEpoch = parse.GetValue(lmMaxTokens), LearningRate = parse.GetValue(lr),
+                FinalLearningRate = parse.GetValue(finalLr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
                 MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),
                 Unfreezing = parse.GetValue(unfreeze) switch

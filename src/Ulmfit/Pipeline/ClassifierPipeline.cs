@@ -204,7 +204,7 @@ public static class ClassifierPipeline
         {
             UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
             UnfreezingMode.LastLayer => [new(1, 3 + o.Epochs, lr)],
-            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, lr / 20)],
+            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, o.FinalLearningRate ?? lr / 20)],
         };
         return new ClassifierTrainerOptions
         {

@@ -33,6 +33,41 @@ public class UnfreezingModeTests
     }
 
     [Fact]
+    public void The_last_gradual_stage_runs_at_a_twentieth_of_the_rate_unless_a_final_rate_is_given()
+    {
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 1e-3 }, Stages(UnfreezingMode.Gradual).Select(s => s.LearningRate), new RateComparer());
+        var options = new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, FinalLearningRate = 5e-3 };
+        var stages = ClassifierPipeline.TrainerOptions(options, true, Two).Stages;
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 5e-3 }, stages.Select(s => s.LearningRate), new RateComparer());
+        Assert.Equal(2, stages[^1].Epochs);
+    }
+
+    [Fact]
+    public void A_final_rate_is_refused_outside_gradual_unfreezing_and_must_be_positive()
+    {
+        string train = Path.GetTempFileName();   // Validate checks that the inputs exist before the rates
+        try
+        {
+            var all = new FitOptions { Train = train, OutputDirectory = "o", LanguageModel = null, BackwardLanguageModel = null,
+                Unfreezing = UnfreezingMode.All, FinalLearningRate = 1e-3 };
+            Assert.Contains("gradual unfreezing only", Assert.Throws<ArgumentException>(() => all.Validate()).Message);
+            var zero = all with { Unfreezing = UnfreezingMode.Gradual, FinalLearningRate = 0 };
+            Assert.Contains("must be positive", Assert.Throws<ArgumentException>(() => zero.Validate()).Message);
+            (zero with { FinalLearningRate = 5e-3 }).Validate();
+        }
+        finally
+        {
+            File.Delete(train);
+        }
+    }
+
+    sealed class RateComparer : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= 1e-12;
+        public int GetHashCode(double value) => 0;
+    }
+
+    [Fact]
     public void From_scratch_everything_trains_whatever_the_mode()
     {
         var only = Assert.Single(Stages(UnfreezingMode.LastLayer, pretrained: false));
