@@ -22,6 +22,14 @@ public static class Int8MatmulBenchmark
     const string Script = """
         def int_mm(a: Tensor, b: Tensor) -> Tensor:
             return torch._int_mm(a, b)
+
+        def fbgemm_linear(xs: Tensor, w: Tensor, b: Tensor) -> Tensor:
+            q, col_offsets, scale, zero_point = torch.fbgemm_linear_quantize_weight(w)
+            packed = torch.fbgemm_pack_quantized_matrix(q)
+            y = torch.fbgemm_linear_int8_weight_fp32_activation(xs[0], q, packed, col_offsets, scale, zero_point, b)
+            for r in range(1, xs.size(0)):
+                y = y + torch.fbgemm_linear_int8_weight_fp32_activation(xs[r], q, packed, col_offsets, scale, zero_point, b)
+            return y
         """ + "\n";
 
     /// <summary>(m, k, n) of the products one inference batch runs, with what each one is.</summary>
@@ -49,6 +57,8 @@ public static class Int8MatmulBenchmark
             var weightInt8T = weightInt8.t().contiguous();                                           // [k, n]
             var (xb, wb) = (x.to(ScalarType.BFloat16), weight.to(ScalarType.BFloat16));
             var xInt8 = randint(-127, 127, [m, k], dtype: ScalarType.Int8);
+            var bias = zeros(n);
+            var inputs = randn(FbgemmProducts + 1, m, k);
 
             Tensor Int8Linear()
             {
@@ -70,11 +80,37 @@ public static class Int8MatmulBenchmark
                 ["bf16_gflops"] = Rate(() => xb.matmul(wb.t()), flops, repeats),
                 ["int8_product_gops"] = Rate(() => (Tensor)unit.invoke("int_mm", xInt8, weightInt8T), flops, repeats),
                 ["int8_linear_gops"] = Rate(Int8Linear, flops, repeats),
+                ["fbgemm_dynamic_linear_gops"] = FbgemmRate(unit, inputs, weight, bias, flops, repeats),
                 ["bf16_relative_error"] = RelativeError(viaBf16, reference),
                 ["int8_relative_error"] = RelativeError(viaInt8, reference),
+                ["fbgemm_relative_error"] = FbgemmError(unit, inputs, weight, bias),
             });
         }
         return rows;
+    }
+
+    const int FbgemmProducts = 8;
+
+    /// <summary>
+    /// FBGEMM's dynamic int8 linear (per-tensor weight scale, activations quantised inside; what PyTorch's dynamic
+    /// quantisation ran before its packed-parameter ops, which this TorchScript resolver cannot reach): its rate is
+    /// the time of one call running <see cref="FbgemmProducts"/> + 1 products minus that of a call running one, so
+    /// the weight's quantisation and packing (once per call) cancel out. Each product reads a different input and adds
+    /// into the result: with one input, or results left unused, TorchScript's optimiser drops the repeated products.
+    /// </summary>
+    static double? FbgemmRate(jit.CompilationUnit unit, Tensor inputs, Tensor weight, Tensor bias, double flops, int repeats)
+    {
+        using var one = inputs.narrow(0, 0, 1);
+        double Seconds(Tensor xs) => flops / MatmulBenchmark.MeasureGflops(() => (Tensor)unit.invoke("fbgemm_linear", xs, weight, bias), flops, repeats) / 1e9;
+        double extra = Seconds(inputs) - Seconds(one);
+        return extra > 0 ? Math.Round(FbgemmProducts * flops / extra / 1e9, 1) : null;  // null: too noisy to tell
+    }
+
+    static double FbgemmError(jit.CompilationUnit unit, Tensor inputs, Tensor weight, Tensor bias)
+    {
+        using var scope = NewDisposeScope();
+        var one = inputs.narrow(0, 0, 1);
+        return RelativeError((Tensor)unit.invoke("fbgemm_linear", one, weight, bias), one[0].matmul(weight.t()));
     }
 
     static double RelativeError(Tensor actual, Tensor expected)

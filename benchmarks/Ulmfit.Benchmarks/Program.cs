@@ -115,6 +115,22 @@ var matmulInt8 = new Command("matmul-int8",
     "fp32, bf16 and int8 (torch._int_mm) matrix-product rates at the full-size classifier's inference shapes, with int8's error.") { threads };
 matmulInt8.SetAction(parse => Run("matmul-int8", parse.GetValue(threads), () => Int8MatmulBenchmark.Run().ToJsonString()));
 
+var lstmBatch = Int("--bs", 256, "Documents per batch.");
+var lstmLength = Int("--seq-len", 16, "Tokens per document.");
+var lstmRepeats = Int("--repeats", 5, "Timed repeats.");
+var lstmInt8 = new Command("lstm-int8",
+    "The full-size AWD-LSTM encoder's inference with libtorch's native bf16 LSTM vs int8 recurrent products, with errors against fp32.")
+{
+    lstmBatch, lstmLength, lstmRepeats, threads,
+};
+lstmInt8.SetAction(parse => Run("lstm-int8", parse.GetValue(threads), () =>
+{
+    var result = Int8LstmBenchmark.Run(Positive(parse.GetValue(lstmBatch), "--bs"), Positive(parse.GetValue(lstmLength), "--seq-len"),
+        Positive(parse.GetValue(lstmRepeats), "--repeats"));
+    result["threads"] = parse.GetValue(threads);
+    return result.ToJsonString();
+}));
+
 var chunk = Int("--chunk", 8, "Time steps per block of the chunked scan.");
 var repeats = Int("--repeats", 10, "Timed repeats.");
 var forgetHidden = Int("--hidden", 1552, "Hidden size.");
@@ -130,7 +146,7 @@ forgetMult.SetAction(parse => Run("forget-mult", parse.GetValue(threads), () =>
     return JsonSerializer.Serialize(timings);
 }));
 
-var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, forgetMult };
+var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, lstmInt8, forgetMult };
 var parsed = rootCommand.Parse(args.Length == 0 ? ["compare"] : args);
 if (parsed.Errors.Count > 0)
 {
