@@ -40,6 +40,7 @@ internal static class FitCommand
         var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
         var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = "Cap on LM fine-tuning tokens per epoch (default: all of the task's text)." };
+        var lmMaxValidTokens = new Option<long?>("--lm-max-valid-tokens") { Description = "Cap on held-out tokens LM fine-tuning scores after each epoch (default: all)." };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => Defaults.DropMult };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
@@ -57,7 +58,7 @@ internal static class FitCommand
             : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
         {
             train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, finalLr, multiLabel, batchSize, bptt, maxLen,
-            trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
+            trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, lmMaxValidTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -83,7 +84,7 @@ internal static class FitCommand
                     : parse.GetValue(backwardsLm) ?? (parse.GetValue(lm) == null && !classifierOnly ? ShippedLanguageModels.Backward : null),
                 BackwardOnly = onlyBackward,
                 Epochs = parse.GetValue(epochs), LanguageModelEpochs = parse.GetValue(lmEpochs),
-                LanguageModelMaxTokensPerEpoch = parse.GetValue(lmMaxTokens), LearningRate = parse.GetValue(lr),
+                LanguageModelMaxTokensPerEpoch = parse.GetValue(lmMaxTokens), LanguageModelMaxValidationTokens = parse.GetValue(lmMaxValidTokens), LearningRate = parse.GetValue(lr),
                 FinalLearningRate = parse.GetValue(finalLr),
                 MultiLabel = parse.GetValue(multiLabel), BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt),
                 MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),

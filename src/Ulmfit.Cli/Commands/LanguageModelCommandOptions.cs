@@ -22,6 +22,7 @@ internal sealed class LanguageModelCommandOptions
     public Option<double> ValidPct { get; } = new("--valid-pct") { Description = "Share of documents held out when there is no validation text.", DefaultValueFactory = _ => 0.1 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training text.", DefaultValueFactory = _ => 1 };
     public Option<long?> MaxTokens { get; } = new("--max-tokens") { Description = "Cap on training tokens per epoch (default: all)." };
+    public Option<long?> MaxValidTokens { get; } = new("--max-valid-tokens") { Description = "Cap on held-out tokens scored after each epoch, the first ones in order (default: all)." };
     public Option<int> Bptt { get; } = new("--bptt") { Description = "Back-propagation-through-time length (varied around it, as in AWD-LSTM).", DefaultValueFactory = _ => 70 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Parallel text streams per batch.", DefaultValueFactory = _ => 64 };
     public Option<int> MaxVocab { get; } = new("--max-vocab") { Description = "Largest vocabulary.", DefaultValueFactory = _ => 60_000 };
@@ -38,7 +39,7 @@ internal sealed class LanguageModelCommandOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes, TokenCache })
+        foreach (Option o in new Option[] { Out, Valid, ValidPct, Epochs, MaxTokens, MaxValidTokens, Bptt, BatchSize, MaxVocab, MinFreq, Lr, Schedule, GroupFactor, DropMult, Resume, CheckpointMinutes, TokenCache })
             command.Options.Add(o);
         Inputs.AddTo(command);
         Dtype.AddTo(command);
@@ -55,6 +56,7 @@ internal sealed class LanguageModelCommandOptions
             Vocabulary = new VocabularySettings(parse.GetValue(MaxVocab), parse.GetValue(MinFreq)),
             Epochs = parse.GetValue(Epochs),
             MaxTokensPerEpoch = parse.GetValue(MaxTokens),
+            MaxValidationTokens = parse.GetValue(MaxValidTokens),
             BatchSize = parse.GetValue(BatchSize),
             Bptt = parse.GetValue(Bptt),
             Schedule = ParseSchedule(parse.GetValue(Schedule)!),

@@ -114,7 +114,7 @@ public static class ClassifierPipeline
             tuned = await LanguageModelPipeline.FineTuneAsync(new FineTuneOptions
             {
                 PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
-                Epochs = o.LanguageModelEpochs, MaxTokensPerEpoch = o.LanguageModelMaxTokensPerEpoch, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed, Precision = o.Precision,
+                Epochs = o.LanguageModelEpochs, MaxTokensPerEpoch = o.LanguageModelMaxTokensPerEpoch, MaxValidationTokens = o.LanguageModelMaxValidationTokens, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed, Precision = o.Precision,
                 Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
                 Schedule = o.LanguageModelSchedule, GroupFactor = o.LanguageModelGroupFactor,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),

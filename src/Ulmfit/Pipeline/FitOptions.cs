@@ -51,6 +51,9 @@ public sealed record FitOptions
     /// IMDb's 50,000 unlabelled reviews are about 15 M tokens, hours per epoch on a CPU.</summary>
     public long? LanguageModelMaxTokensPerEpoch { get; init; }
 
+    /// <summary>Cap on the held-out tokens LM fine-tuning scores after each epoch; null: the whole held-out split.</summary>
+    public long? LanguageModelMaxValidationTokens { get; init; }
+
     /// <summary>Epochs of the final (all groups) classifier stage; the earlier gradual-unfreezing stages take one each.
     /// From scratch: the number of epochs.</summary>
     public int Epochs { get; init; } = 7;
@@ -117,6 +120,7 @@ public sealed record FitOptions
         if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
+        if (LanguageModelMaxValidationTokens is < 2) throw new ArgumentException($"the LM validation token cap must be at least 2 (got {LanguageModelMaxValidationTokens})");
         if (LanguageModelMaxTokensPerEpoch is < 1) throw new ArgumentException($"the LM token cap must be positive (got {LanguageModelMaxTokensPerEpoch})");
         if (!(ClassifierGroupFactor >= 1)) throw new ArgumentException($"the classifier group factor must be at least 1 (got {ClassifierGroupFactor})");
         if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");

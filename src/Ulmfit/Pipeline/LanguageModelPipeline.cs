@@ -195,6 +195,7 @@ public static class LanguageModelPipeline
         var trainerOptions = new LanguageModelTrainerOptions
         {
             Epochs = epochs,
+            MaxValidationTokens = options.MaxValidationTokens,
             Batching = new LanguageModelBatcherOptions
             {
                 BatchSize = options.BatchSize, Bptt = options.Bptt, Backwards = backwards,

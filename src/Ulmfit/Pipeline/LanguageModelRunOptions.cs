@@ -34,6 +34,10 @@ public abstract record LanguageModelRunOptions
     /// <summary>Cap on training tokens per epoch (a prefix of each epoch's shuffled stream); null: all.</summary>
     public long? MaxTokensPerEpoch { get; init; }
 
+    /// <summary>Cap on the held-out tokens each validation reads (the first ones in document order); null: all of
+    /// them. A tenth of a 1.5 M-token epoch, 10 % of IMDb's 50,000 reviews held out, is 1.3 M tokens to score.</summary>
+    public long? MaxValidationTokens { get; init; }
+
     public int BatchSize { get; init; } = 64;
     public int Bptt { get; init; } = 70;
     public ScheduleKind Schedule { get; init; } = ScheduleKind.SlantedTriangular;
@@ -86,6 +90,7 @@ public abstract record LanguageModelRunOptions
         if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new ArgumentException("the output folder is empty");
         if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
         if (MaxTokensPerEpoch is < 1) throw new ArgumentException($"max tokens per epoch must be positive (got {MaxTokensPerEpoch})");
+        if (MaxValidationTokens is < 2) throw new ArgumentException($"max validation tokens must be at least 2 (got {MaxValidationTokens})");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
         if (Bptt < 2) throw new ArgumentException($"bptt must be at least 2 (got {Bptt})");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"the learning rate must be a positive number (got {LearningRate})");

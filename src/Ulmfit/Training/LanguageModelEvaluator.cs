@@ -12,16 +12,18 @@ public static class LanguageModelEvaluator
     /// Runs <paramref name="model"/> over <paramref name="documents"/> in their given order with fixed windows of
     /// <c>batching.Bptt</c> (eval mode, no gradients, recurrent state reset first and after), and averages over every
     /// predicted token. The batch size is reduced when the text is too short to fill <c>batching.BatchSize</c> rows.
-    /// The model's train/eval mode is restored afterwards.
+    /// The model's train/eval mode is restored afterwards. <paramref name="maxTokens"/> caps the tokens read: the first
+    /// ones in document order, so every validation of a run reads the same text.
     /// </summary>
     public static ValidationResult Evaluate(ILanguageModel model, ITokenDocuments documents, LanguageModelBatcherOptions batching,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, long? maxTokens = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(documents);
         ArgumentNullException.ThrowIfNull(batching);
-        var options = batching.ForValidation();
-        int rows = (int)Math.Clamp(documents.TokenCount / 2, 1, options.BatchSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens ?? 2, 2, nameof(maxTokens));
+        var options = batching.ForValidation() with { MaxTokens = maxTokens };
+        int rows = (int)Math.Clamp(Math.Min(documents.TokenCount, maxTokens ?? long.MaxValue) / 2, 1, options.BatchSize);
         var batcher = new LanguageModelBatcher(documents, options with { BatchSize = rows });
 
         bool wasTraining = model.Module.training;

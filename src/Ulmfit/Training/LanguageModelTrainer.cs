@@ -128,7 +128,7 @@ public sealed class LanguageModelTrainer
             ValidationResult? validation = null;
             try
             {
-                if (_validation is not null) validation = LanguageModelEvaluator.Evaluate(_model, _validation, _options.Batching, token);
+                if (_validation is not null) validation = LanguageModelEvaluator.Evaluate(_model, _validation, _options.Batching, token, _options.MaxValidationTokens);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {

@@ -17,6 +17,11 @@ public sealed record LanguageModelTrainerOptions
     /// paper's cut fraction 0.1, ratio 32 and the paper's LM fine-tuning rate 0.004.</summary>
     public Func<long, ITrainingSchedule> Schedule { get; init; } = totalSteps => new SlantedTriangularSchedule(totalSteps, 4e-3);
 
+    /// <summary>Cap on the held-out tokens each end-of-epoch validation reads (the first ones, in document order);
+    /// null reads them all. Why: with a capped epoch (<see cref="LanguageModelBatcherOptions.MaxTokens"/>) a full
+    /// held-out split can take as long to score as the epoch takes to train.</summary>
+    public long? MaxValidationTokens { get; init; }
+
     /// <summary>Factor between neighbouring layer groups' rates (discriminative fine-tuning; the paper's 2.6).
     /// 1 gives every group the same rate.</summary>
     public double GroupLearningRateFactor { get; init; } = DiscriminativeLearningRates.PaperFactor;
@@ -65,6 +70,7 @@ public sealed record LanguageModelTrainerOptions
         if (GradientClip is <= 0) throw new ArgumentOutOfRangeException(nameof(GradientClip), GradientClip, "must be > 0 (or null for no clipping)");
         if (CheckpointInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "must be positive");
         if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "keep at least one");
+        if (MaxValidationTokens is < 2) throw new ArgumentOutOfRangeException(nameof(MaxValidationTokens), MaxValidationTokens, "must be at least 2 (or null for all)");
         if (ProgressEverySteps < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEverySteps), ProgressEverySteps, "must be at least 1");
     }
 }

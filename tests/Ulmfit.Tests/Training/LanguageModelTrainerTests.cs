@@ -230,6 +230,25 @@ public sealed class LanguageModelTrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_validation_cap_scores_only_the_first_tokens_the_same_way_every_epoch()
+    {
+        using var model = new TinyLstmLanguageModel(TinyCorpus.CountingVocab);
+        var result = await new LanguageModelTrainer(model, Train, Valid, Options(epochs: 2) with { MaxValidationTokens = 60 }).TrainAsync();
+        // 60 tokens in 4 rows of 15, each row losing its last position as a target.
+        Assert.All(result.Epochs, e => Assert.Equal(56, e.Validation!.Tokens));
+
+        // The cap is a prefix in document order: the first two documents (50 tokens) score as the cap of 50 does.
+        var batching = Options().Batching;
+        var capped = LanguageModelEvaluator.Evaluate(model, Valid, batching, maxTokens: 50);
+        int[] Document(int i) { var tokens = new int[Valid.Length(i)]; Valid.CopyTo(i, tokens); return tokens; }
+        var firstTwo = LanguageModelEvaluator.Evaluate(model, new InMemoryTokenDocuments([Document(0), Document(1)]), batching);
+        Assert.Equal(firstTwo, capped);
+        // A cap beyond the text changes nothing.
+        Assert.Equal(LanguageModelEvaluator.Evaluate(model, Valid, batching), LanguageModelEvaluator.Evaluate(model, Valid, batching, maxTokens: 1_000_000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => (Options() with { MaxValidationTokens = 1 }).Validate());
+    }
+
+    [Fact]
     public async Task A_tiny_model_overfits_a_tiny_corpus()
     {
         using var model = new TinyLstmLanguageModel(TinyCorpus.CountingVocab, dropout: 0);
