@@ -23,15 +23,17 @@ public static class Int8LstmBenchmark
     // gx: (batch, seq, 4h) float32 input products plus both biases; h, c: (batch, h); wq: (h, 4h) int8 = W_hhᵀ
     // quantised; ws: (4h) float32 weight scales. Returns (batch, seq + 1, h): the outputs, then the last cell state.
     const string Script = """
+        def lstm_cell(g: Tensor, c: Tensor) -> Tuple[Tensor, Tensor]:
+            i, f, gg, o = g.chunk(4, 1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
+            return torch.sigmoid(o) * torch.tanh(c), c
+
         def lstm_int8(gx: Tensor, h: Tensor, c: Tensor, wq: Tensor, ws: Tensor) -> Tensor:
             outs: List[Tensor] = []
             for t in range(gx.size(1)):
                 s = h.abs().amax(1, keepdim=True).clamp_min(1e-8) / 127.0
                 hq = torch.round(h / s).to(wq.dtype)
-                g = torch.addcmul(gx[:, t], torch._int_mm(hq, wq).to(gx.dtype), s * ws)
-                i, f, gg, o = g.chunk(4, 1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
-                h = torch.sigmoid(o) * torch.tanh(c)
+                h, c = lstm_cell(torch.addcmul(gx[:, t], torch._int_mm(hq, wq).to(gx.dtype), s * ws), c)
                 outs.append(h)
             outs.append(c)
             return torch.stack(outs, 1)
@@ -39,10 +41,7 @@ public static class Int8LstmBenchmark
         def lstm_bf16(gx: Tensor, h: Tensor, c: Tensor, wb: Tensor) -> Tensor:
             outs: List[Tensor] = []
             for t in range(gx.size(1)):
-                g = gx[:, t] + torch.mm(h.to(wb.dtype), wb).to(gx.dtype)
-                i, f, gg, o = g.chunk(4, 1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
-                h = torch.sigmoid(o) * torch.tanh(c)
+                h, c = lstm_cell(gx[:, t] + torch.mm(h.to(wb.dtype), wb).to(gx.dtype), c)
                 outs.append(h)
             outs.append(c)
             return torch.stack(outs, 1)
