@@ -107,6 +107,7 @@ internal static class FitCommand
                 if (options.LanguageModel == null && !onlyBackward) throw new OptionException("train-classifier needs --lm (a fine-tuned language model); use 'fit' to train from scratch");
                 options = options with { LanguageModelEpochs = 0 };
             }
+            options.Validate(); // before the notices below, so that a bad setting is the only line printed
             if (onlyBackward)
                 output.Info($"language model: backward {options.BackwardLanguageModel} (backward only)");
             else if (options.LanguageModel == null && !parse.GetValue(fromScratch))
