@@ -45,6 +45,9 @@ public static class CompareBenchmark
             ["dtype"] = shape.Precision.Name(),
             ["peer_dtype"] = peerDtype,
             ["threads"] = threads,
+            // The peer's process inherits this one's environment, so a preloaded jemalloc serves both sides.
+            ["allocator"] = NativeAllocator.Current(),
+            ["peer_ld_preload"] = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "",
             ["config"] = JsonSerializer.SerializeToNode(new { shape.Vocab, shape.Emb, shape.Hidden, shape.Layers, shape.BatchSize, shape.Bptt, shape.SeqLen, shape.Classes, shape.Steps, shape.Warmup, Architecture = shape.Architecture.Name() }),
             ["peer_config"] = JsonSerializer.SerializeToNode(new { peerShape.Vocab, peerShape.Emb, peerShape.Hidden, peerShape.Layers }),
             ["model_gflop_per_item"] = Math.Round(flopsPerItem / 1e9, 4),

@@ -62,6 +62,7 @@ internal static class BenchCommand
                 ["warmup"] = shape.Warmup,
                 ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 1),
                 ["threads"] = TorchRuntime.Threads,
+                ["allocator"] = NativeAllocator.Current(),
                 ["last_loss"] = double.IsFinite(timings.LastLoss) ? Math.Round(timings.LastLoss, 4) : null,
                 ["config"] = new Dictionary<string, object>
                 {
