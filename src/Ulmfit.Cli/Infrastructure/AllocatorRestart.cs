@@ -5,8 +5,8 @@ using Ulmfit.Engine;
 namespace Ulmfit.Cli.Infrastructure;
 
 /// <summary>
-/// Restarts the CLI under jemalloc when it is installed (see <see cref="NativeAllocator"/> for why: up to twice the
-/// LM training speed on this CPU). Runs first thing in <c>Main</c>, before any tensor exists: <c>execve</c> replaces
+/// Restarts the CLI under jemalloc when it is installed (see <see cref="NativeAllocator"/> for why: up to three times
+/// the LM training speed on this CPU). Runs first thing in <c>Main</c>, before any tensor exists: <c>execve</c> replaces
 /// the process image in place — same process id, open files and standard streams, nothing read from them yet — with
 /// the same program and arguments and three more environment variables. <c>ULMFIT_ALLOCATOR=system</c> turns it off.
 /// If anything fails the CLI simply goes on with the system allocator.

@@ -8,9 +8,9 @@ namespace Ulmfit.Engine;
 /// largest mmap threshold) with mmap and returns them with munmap, so each training step faults in and zeroes its
 /// big tensors again — a language-model step over a 55,000-word vocabulary touches about 5 GB that way. jemalloc
 /// with purging turned off (<see cref="MallocConf"/>) keeps freed pages and hands them out again. Measured with
-/// <c>ulmfit bench</c>, one thread (docs/benchmarks.md): LM training 1.9–2.1× the tokens/s, the full-size classifier
-/// 1.16× the docs/s. The price: memory freed by libtorch is not given back to the system until the process ends,
-/// so the resident set stays at its peak (5.1 GB instead of 4.6 GB in that LM run).
+/// <c>ulmfit bench</c>, two threads (docs/benchmarks.md): LM training 1.6–3.0× the tokens/s, the classifier
+/// unchanged. The price: memory freed by libtorch is not given back to the system until the process ends, so the
+/// resident set stays at its peak (4.9 GB instead of 4.5 GB in the 55,000-word LM run).
 /// An allocator can only be chosen when a process starts (<c>LD_PRELOAD</c>); the CLI restarts itself that way
 /// (<see cref="RestartPlan"/>), and a program using the library sets the two variables when it launches.
 /// </remarks>
