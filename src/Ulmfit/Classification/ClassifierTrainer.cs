@@ -81,7 +81,8 @@ public sealed class ClassifierTrainer
         var step = new ClassifierStep(_classifier, optimizer, loss, training, _options.GradientClip);
         var device = _classifier.Encoder.Embedding.Weight.device;
         var smoothed = new SmoothedLoss();
-        var divergence = new DivergenceWatch(); // over the whole run: a new stage's rate can be what sends it off
+        // Over the whole run: a new stage's rate can be what sends it off.
+        var divergence = DivergenceWatch.ForClassifier(_classifier.Config.ClassCount, _classifier.Config.MultiLabel);
         var selection = new BestEpochTracker(Metric, _options.EarlyStoppingPatience);
         using var best = new BestWeights(_options.RestoreBestWeights, _options.BestCheckpointPath);
         var epochs = new List<ClassifierEpochResult>();

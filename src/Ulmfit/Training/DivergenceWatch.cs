@@ -32,6 +32,22 @@ public sealed record DivergenceWarning(long BestStep, double BestLoss, long Step
 /// </remarks>
 public sealed class DivergenceWatch(double rise = 0.5, int warmupSteps = 10)
 {
+    /// <summary>
+    /// A watch for a classifier: the rise is 0.4 of the loss at chance (ln of the class count; ln 2 per label for
+    /// multi-label) when that is below 0.5 nats. Why: a binary classifier's loss lives between 0 and about 0.69, so a
+    /// fixed 0.5 hardly ever fires — the from-scratch IMDb run on 10,000 labels fell to a training loss of 0.36 at
+    /// the peak rate and climbed back to 0.69 (chance) for good without a warning.
+    /// </summary>
+    public static DivergenceWatch ForClassifier(int classCount, bool multiLabel)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, multiLabel ? 1 : 2);
+        double chance = multiLabel ? Math.Log(2) : Math.Log(classCount);
+        return new DivergenceWatch(rise: Math.Min(0.5, 0.4 * chance));
+    }
+
+    /// <summary>How far above its lowest value the smoothed loss must climb to be reported.</summary>
+    public double Rise => rise;
+
     double _bestLoss = double.PositiveInfinity;
     long _bestStep;
     int _observed;

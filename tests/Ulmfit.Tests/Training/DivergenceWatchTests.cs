@@ -19,6 +19,26 @@ public sealed class DivergenceWatchTests
     }
 
     [Fact]
+    public void A_binary_classifier_falling_back_to_chance_is_reported_by_the_classifier_watch()
+    {
+        // The from-scratch IMDb run on 10,000 labels: down to 0.36, then back to ln 2 for good — 0.33 nats, under the
+        // language-model threshold of 0.5 but over the binary classifier's 0.4·ln 2 = 0.277.
+        var down = Enumerable.Range(0, 100).Select(i => 0.75 - (0.75 - 0.36) * i / 99.0);
+        var up = Enumerable.Range(1, 100).Select(i => Math.Min(0.693, 0.36 + 0.01 * i));
+        var curve = down.Concat(up).ToArray();
+        Assert.Empty(Watch(curve));
+        var watch = DivergenceWatch.ForClassifier(2, multiLabel: false);
+        Assert.Equal(0.4 * Math.Log(2), watch.Rise, 1e-12);
+        var warnings = new List<DivergenceWarning>();
+        for (int i = 0; i < curve.Length; i++)
+            if (watch.Observe(i + 1, curve[i], 1e-2) is { } w) warnings.Add(w);
+        var warning = Assert.Single(warnings);
+        Assert.Equal(100, warning.BestStep);
+        // With six classes the threshold is the language model's 0.5 again (0.4 · ln 6 = 0.72 is larger).
+        Assert.Equal(0.5, DivergenceWatch.ForClassifier(6, multiLabel: false).Rise);
+    }
+
+    [Fact]
     public void A_healthy_noisy_curve_raises_nothing()
     {
         // Falling from 9.9 to about 5 with ±0.15 of batch-to-batch noise and a plateau: never 0.5 above its best.
