@@ -200,11 +200,12 @@ public static class ClassifierPipeline
         // scratch there is nothing to protect, so everything trains at once at a quarter of it, one rate for all groups.
         // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
         // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
+        double finalRate = o.FinalLearningRate ?? FitOptions.DefaultFinalLearningRate(lr, training.Count);
         IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs, lr / 4) : o.Unfreezing switch
         {
             UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
             UnfreezingMode.LastLayer => [new(1, 3 + o.Epochs, lr)],
-            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, o.FinalLearningRate ?? lr / 20)],
+            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, finalRate)],
         };
         return new ClassifierTrainerOptions
         {

@@ -33,13 +33,19 @@ public class UnfreezingModeTests
     }
 
     [Fact]
-    public void The_last_gradual_stage_runs_at_a_twentieth_of_the_rate_unless_a_final_rate_is_given()
+    public void The_last_gradual_stage_runs_at_a_quarter_of_the_rate_on_small_sets_a_twentieth_on_large_ones_unless_given()
     {
-        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 1e-3 }, Stages(UnfreezingMode.Gradual).Select(s => s.LearningRate), new RateComparer());
-        var options = new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, FinalLearningRate = 5e-3 };
-        var stages = ClassifierPipeline.TrainerOptions(options, true, Two).Stages;
-        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 5e-3 }, stages.Select(s => s.LearningRate), new RateComparer());
-        Assert.Equal(2, stages[^1].Epochs);
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 5e-3 }, Stages(UnfreezingMode.Gradual).Select(s => s.LearningRate), new RateComparer());
+
+        int n = FitOptions.SmallTrainingSet;
+        var large = ClassificationDataset.SingleLabel(new InMemoryTokenDocuments([.. Enumerable.Range(0, n).Select(i => new[] { 5 + i % 3 })]),
+            [.. Enumerable.Range(0, n).Select(i => i % 2)], ["a", "b"]);
+        var options = new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2 };
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 1e-3 }, ClassifierPipeline.TrainerOptions(options, true, large).Stages.Select(s => s.LearningRate), new RateComparer());
+
+        var given = ClassifierPipeline.TrainerOptions(options with { FinalLearningRate = 2e-3 }, true, Two).Stages;
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 2e-3 }, given.Select(s => s.LearningRate), new RateComparer());
+        Assert.Equal(2, given[^1].Epochs);
     }
 
     [Fact]
