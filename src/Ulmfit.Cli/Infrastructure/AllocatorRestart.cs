@@ -24,7 +24,7 @@ internal static partial class AllocatorRestart
             // The exact original command line (for `dotnet Ulmfit.Cli.dll ...` the host's own arguments included).
             argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return;
         }

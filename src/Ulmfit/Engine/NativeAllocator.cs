@@ -40,7 +40,7 @@ public static class NativeAllocator
             return File.Exists("/proc/self/maps") && File.ReadLines("/proc/self/maps").Any(l => l.Contains("libjemalloc", StringComparison.Ordinal))
                 ? "jemalloc" : "system";
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "system";
         }
