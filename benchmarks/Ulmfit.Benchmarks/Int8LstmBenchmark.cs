@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Ulmfit.Modeling;
 using static TorchSharp.torch;
@@ -124,23 +123,8 @@ public static class Int8LstmBenchmark
         return (layer.InputWeight.detach().to(ScalarType.BFloat16), layer.InputBias.detach() + layer.HiddenBias.detach(), q, scale);
     }
 
-    static double MedianSeconds(Func<Tensor> run, int repeats)
-    {
-        run().Dispose();                                                                    // warm-up
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            run().Dispose();
-            times[r] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
-    }
+    // One untimed run each: a whole encoder pass is long enough to settle the kernels.
+    static double MedianSeconds(Func<Tensor> run, int repeats) => MatmulBenchmark.MedianSeconds(run, repeats, warmups: 1);
 
-    static double RelativeError(Tensor actual, Tensor expected)
-    {
-        using var difference = actual - expected;
-        return Math.Round(difference.norm().item<float>() / expected.norm().item<float>(), 5);
-    }
+    static double RelativeError(Tensor actual, Tensor expected) => MatmulBenchmark.RelativeError(actual, expected);
 }

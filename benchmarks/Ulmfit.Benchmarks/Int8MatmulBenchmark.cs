@@ -101,7 +101,7 @@ public static class Int8MatmulBenchmark
     static double? FbgemmRate(jit.CompilationUnit unit, Tensor inputs, Tensor weight, Tensor bias, double flops, int repeats)
     {
         using var one = inputs.narrow(0, 0, 1);
-        double Seconds(Tensor xs) => flops / MatmulBenchmark.MeasureGflops(() => (Tensor)unit.invoke("fbgemm_linear", xs, weight, bias), flops, repeats) / 1e9;
+        double Seconds(Tensor xs) => MatmulBenchmark.MedianSeconds(() => (Tensor)unit.invoke("fbgemm_linear", xs, weight, bias), repeats);
         double extra = Seconds(inputs) - Seconds(one);
         return extra > 0 ? Math.Round(FbgemmProducts * flops / extra / 1e9, 1) : null;  // null: too noisy to tell
     }
@@ -113,11 +113,7 @@ public static class Int8MatmulBenchmark
         return RelativeError((Tensor)unit.invoke("fbgemm_linear", one, weight, bias), one[0].matmul(weight.t()));
     }
 
-    static double RelativeError(Tensor actual, Tensor expected)
-    {
-        using var difference = actual - expected;
-        return Math.Round(difference.norm().item<float>() / expected.norm().item<float>(), 5);
-    }
+    static double RelativeError(Tensor actual, Tensor expected) => MatmulBenchmark.RelativeError(actual, expected);
 
     static double Rate(Func<Tensor> product, double operations, int repeats) =>
         Math.Round(MatmulBenchmark.MeasureGflops(product, operations, repeats), 1);

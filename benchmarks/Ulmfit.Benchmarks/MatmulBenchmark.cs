@@ -20,17 +20,29 @@ public static class MatmulBenchmark
 
     /// <summary>Median G(FL)OP/s of <paramref name="product"/>, which does <paramref name="operations"/> operations,
     /// over <paramref name="repeats"/> timed runs after three untimed ones.</summary>
-    public static double MeasureGflops(Func<Tensor> product, double operations, int repeats = 10)
+    public static double MeasureGflops(Func<Tensor> product, double operations, int repeats = 10) =>
+        operations / MedianSeconds(product, repeats) / 1e9;
+
+    /// <summary>Median wall time of <paramref name="run"/> over <paramref name="repeats"/> timed runs after
+    /// <paramref name="warmups"/> untimed ones (they let oneDNN/MKL pick and cache kernels).</summary>
+    public static double MedianSeconds(Func<Tensor> run, int repeats, int warmups = 3)
     {
-        for (int i = 0; i < 3; i++) product().Dispose(); // warm-up: lets oneDNN/MKL pick and cache kernels
+        for (int i = 0; i < warmups; i++) run().Dispose();
         var times = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            product().Dispose();
+            run().Dispose();
             times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         times.Sort();
-        return operations / times[times.Count / 2] / 1e9;
+        return times[times.Count / 2];
+    }
+
+    /// <summary>‖actual − expected‖ / ‖expected‖, rounded to five decimals: how far a faster number format strays.</summary>
+    public static double RelativeError(Tensor actual, Tensor expected)
+    {
+        using var difference = actual - expected;
+        return Math.Round(difference.norm().item<float>() / expected.norm().item<float>(), 5);
     }
 }
