@@ -47,6 +47,7 @@ public static class CompareBenchmark
             ["threads"] = threads,
             // The peer's process inherits this one's environment, so a preloaded jemalloc serves both sides.
             ["allocator"] = NativeAllocator.Current(),
+            ["gomp_spincount"] = OpenMpSpinLimit.Current(), // ours; the peer runs without the limit we set (PeerBenchmark)
             ["peer_ld_preload"] = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "",
             ["config"] = JsonSerializer.SerializeToNode(new { shape.Vocab, shape.Emb, shape.Hidden, shape.Layers, shape.BatchSize, shape.Bptt, shape.SeqLen, shape.Classes, shape.Steps, shape.Warmup, Architecture = shape.Architecture.Name() }),
             ["peer_config"] = JsonSerializer.SerializeToNode(new { peerShape.Vocab, peerShape.Emb, peerShape.Hidden, peerShape.Layers }),

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Ulmfit.Benchmarking;
+using Ulmfit.Engine;
 
 namespace Ulmfit.Benchmarks;
 
@@ -23,6 +24,8 @@ public static class PeerBenchmark
         start.ArgumentList.Add(script);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+        // Our OpenMP spin limit is for our int8 kernel's threads; the peer runs with the environment the user gave.
+        if (OpenMpSpinLimit.Applied) start.Environment.Remove(OpenMpSpinLimit.Variable);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -12,7 +12,7 @@ string root = FindRepositoryRoot();
 string peerScript = Path.Combine(root, "..", "shared", "peer", "torch_awd_lstm_bench.py");
 
 var threads = Int("--threads", 2, "Compute threads.");
-var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "Our compute type: fp32, bf16 or auto." };
+var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "fp32", Description = "Our compute type: fp32, bf16, int8 (clf-infer only) or auto." };
 var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "Our encoder: awd-lstm or qrnn." };
 var peer = new Option<string>("--peer") { DefaultValueFactory = _ => peerScript, Description = "The PyTorch peer's benchmark script." };
 var emb = Int("--emb", 400, "Embedding size.");
@@ -38,7 +38,8 @@ var compare = new Command("compare",
 };
 compare.SetAction(parse => Run("compare", parse.GetValue(threads), () =>
 {
-    var precision = ComputePrecisions.Parse(parse.GetValue(dtype)!);
+    // int8 is an inference precision: accepted for clf-infer only (the fused int8 LSTM kernel, AWD-LSTM).
+    var precision = ComputePrecisions.Parse(parse.GetValue(dtype)!, allowInt8: parse.GetValue(mode) == "clf-infer");
     var architecture = EncoderArchitectureNames.Parse(parse.GetValue(arch));
     var shape = new BenchmarkShape
     {

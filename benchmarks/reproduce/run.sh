@@ -6,7 +6,7 @@
 # (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
 # the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
 # trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually; trec6-final-lr,
-# sst2-final-lr and mr-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
+# sst2-final-lr, mr-final-lr and imdb-semi-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
 # ensemble on all labels, one direction per core: imdb-lm-bwd, imdb-semi-bwd-unfreeze-all, then
 # imdb-semi-ensemble-unfreeze-all next to imdb-semi-unfreeze-all's forward model.)
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
@@ -92,10 +92,11 @@ for experiment in "$@"; do
     imdb)
       # Score a stratified sample of the 25,000 test reviews with EVAL_SAMPLE=N when CPU time is short.
       fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
-    imdb-semi)
-      # All 25,000 labels on the LM of imdb-lm, five classifier epochs as in fastai's IMDb recipe (one per gradual stage, then 2 with all).
+    imdb-semi|imdb-semi-final-lr)
+      # All 25,000 labels on the LM of imdb-lm, five classifier epochs as in fastai's IMDb recipe (one per gradual stage,
+      # then 2 with all). imdb-semi-final-lr runs that last stage at 5e-3 instead of the default's 1e-3 at this size.
       needs_imdb_lm "$experiment"
-      fit imdb-semi $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 2 ;;
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 2 "${all[@]}" ;;
     imdb-semi-unfreeze-all)
       # Four epochs with everything training (3 + --epochs 1), one fewer than imdb-semi's five.
       needs_imdb_lm "$experiment"

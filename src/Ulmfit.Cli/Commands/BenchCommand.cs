@@ -21,7 +21,7 @@ internal static class BenchCommand
         var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256, Description = "Classifier modes: tokens per document." };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };
-        var dtype = new DtypeOption().Option;
+        var dtype = new DtypeOption(inference: true).Option; // int8 only with --mode clf-infer
         var arch = new Option<string>("--arch") { DefaultValueFactory = _ => "awd-lstm", Description = "awd-lstm or qrnn." };
         var command = new Command("bench", "Measure training or inference throughput on synthetic data (JSON on stdout).")
         {
@@ -32,15 +32,16 @@ internal static class BenchCommand
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
-            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!);
+            string which = parse.GetValue(mode)!;
+            bool inference = which == "clf-infer";
+            var architecture = EncoderChoices.Check(parse.GetValue(arch)!, parse.GetValue(dtype)!, inference);
             var shape = new BenchmarkShape
             {
                 Architecture = architecture,
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
-                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = DtypeOption.Parse(parse.GetValue(dtype)!),
+                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = DtypeOption.Parse(parse.GetValue(dtype)!, inference),
             }.Validate();
-            string which = parse.GetValue(mode)!;
             BenchmarkTimings timings = which switch
             {
                 "lm-train" => LanguageModelTrainingBenchmark.Run(shape, context.Seed, token),
@@ -63,6 +64,7 @@ internal static class BenchCommand
                 ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakResidentMegabytes(), 1),
                 ["threads"] = TorchRuntime.Threads,
                 ["allocator"] = NativeAllocator.Current(),
+                ["gomp_spincount"] = OpenMpSpinLimit.Current(),
                 ["last_loss"] = double.IsFinite(timings.LastLoss) ? Math.Round(timings.LastLoss, 4) : null,
                 ["config"] = new Dictionary<string, object>
                 {

@@ -18,7 +18,7 @@ internal static class EvaluateCommand
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
         var sample = new Option<int?>("--sample") { Description = "Evaluate on this many test documents only (a seeded, stratified sample; for quick looks at large test sets)." };
         var inputs = new InputOptions();
-        var dtype = new DtypeOption();
+        var dtype = new DtypeOption(inference: true);
         var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -31,7 +31,7 @@ internal static class EvaluateCommand
             string modelPath = parse.GetValue(model)!;
             if (LanguageModelFolder.Exists(modelPath) && IO.ModelPackage.ReadManifest(modelPath).Kind == IO.ModelKind.LanguageModel)
                 return Task.FromResult(EvaluateLanguageModel(modelPath, testPath, inputs.Reader(parse, labelsRequired: false), context, output, token));
-            using var fitted = FittedModel.Load(modelPath, new Classification.TextClassifierPredictorOptions { Precision = dtype.Resolve(parse) });
+            using var fitted = FittedModel.Load(modelPath, dtype.PredictorOptions(parse));
             IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
             if (parse.GetValue(sample) is int n)
             {
@@ -62,7 +62,7 @@ internal static class EvaluateCommand
             foreach (var c in metrics.PerClass)
                 output.Info($"{c.Class,-16} {c.Precision,9:F4} {c.Recall,9:F4} {c.F1,9:F4} {c.Support,8}");
             output.Result($"accuracy {metrics.Accuracy:P2}, error rate {metrics.ErrorRate:P2}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count:N0} documents " +
-                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}); confusion matrix: {png}");
+                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}, {Modeling.ComputePrecisions.Name(fitted.Precision)}); confusion matrix: {png}");
             return Task.FromResult(new CommandSummary
             {
                 ["accuracy"] = metrics.Accuracy,
@@ -75,6 +75,7 @@ internal static class EvaluateCommand
                 ["documents"] = metrics.Count,
                 ["documents_per_s"] = Math.Round(docsPerSecond, 2),
                 ["models"] = fitted.Members.Count,
+                ["dtype"] = Modeling.ComputePrecisions.Name(fitted.Precision),
                 ["confusion_png"] = png,
             });
         });

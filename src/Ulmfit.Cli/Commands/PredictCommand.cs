@@ -18,7 +18,7 @@ internal static class PredictCommand
         var input = new Option<string>("--input") { Description = "Documents to classify; '-' reads one document per line from stdin.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "Output CSV (required unless --input -)." };
         var inputs = new InputOptions();
-        var dtype = new DtypeOption();
+        var dtype = new DtypeOption(inference: true);
         var command = new Command("predict", "Classify documents with a trained model.") { model, input, outPath };
         inputs.AddTo(command);
         dtype.AddTo(command);
@@ -27,7 +27,7 @@ internal static class PredictCommand
         CommandRunner.SetBody(command, common, output, (context, token) =>
         {
             var parse = context.Parse;
-            using var fitted = FittedModel.Load(parse.GetValue(model)!, new Classification.TextClassifierPredictorOptions { Precision = dtype.Resolve(parse) });
+            using var fitted = FittedModel.Load(parse.GetValue(model)!, dtype.PredictorOptions(parse));
             string source = parse.GetValue(input)!;
             if (source == "-")
             {

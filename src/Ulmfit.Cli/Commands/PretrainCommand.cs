@@ -52,10 +52,12 @@ internal static class PretrainCommand
 internal static class EncoderChoices
 {
     /// <summary>The architecture <paramref name="arch"/> names, after checking both choices.</summary>
-    public static Modeling.EncoderArchitecture Check(string arch, string dtype)
+    public static Modeling.EncoderArchitecture Check(string arch, string dtype, bool inference = false)
     {
         var architecture = Architecture(arch);
-        DtypeOption.Parse(dtype); // fp32, bf16 and auto are all implemented; anything else is refused
+        // fp32, bf16 and auto are implemented everywhere, int8 for inference of AWD-LSTM models; anything else is refused.
+        if (DtypeOption.Parse(dtype, inference) == Modeling.ComputePrecision.Int8 && architecture != Modeling.EncoderArchitecture.AwdLstm)
+            throw new OptionException("--dtype int8 is implemented for --arch awd-lstm only");
         return architecture;
     }
 

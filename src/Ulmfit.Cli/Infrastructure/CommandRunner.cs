@@ -67,7 +67,7 @@ public static class CommandRunner
             context.Output.Error("stopped by the user");
             return Interrupted;
         }
-        catch (Exception e) when (e is InvalidInputException or OptionException or ArgumentException or Ulmfit.IO.ModelFileException)
+        catch (Exception e) when (e is InvalidInputException or OptionException or ArgumentException or NotSupportedException or Ulmfit.IO.ModelFileException)
         {
             context.Output.Error(OneLine(e is ArgumentException a ? a.WithoutParameterName() : e.Message));
             return BadInput;

@@ -21,6 +21,11 @@ public sealed record TextClassifierPredictorOptions
     /// setting. bf16 changes probabilities by about 1e-2 at most and is faster on CPUs with native bf16.</summary>
     public Modeling.ComputePrecision? Precision { get; init; }
 
+    /// <summary>When true, <see cref="Precision"/> is ignored and the predictor picks the fastest number format that
+    /// keeps accuracy (<see cref="Modeling.ComputePrecisions.FastestForInference"/>): int8 for AWD-LSTM classifiers
+    /// where the int8 kernel runs, else bf16 where the CPU has native bf16, else fp32.</summary>
+    public bool FastestPrecision { get; init; }
+
     /// <summary>Dispose the classifier with the predictor.</summary>
     public bool OwnsClassifier { get; init; } = true;
 }
@@ -60,7 +65,8 @@ public sealed class TextClassifierPredictor : IDisposable
         if (_options.TokenizerThreads < 1) throw new ArgumentException("TokenizerThreads must be at least 1.", nameof(options));
         if (vocabulary.Count != classifier.Config.Encoder.VocabSize)
             throw new ArgumentException($"the vocabulary has {vocabulary.Count} entries but the classifier's embedding has {classifier.Config.Encoder.VocabSize} rows.", nameof(vocabulary));
-        if (_options.Precision is { } precision) _classifier.SetComputePrecision(precision);
+        var chosen = _options.FastestPrecision ? Modeling.ComputePrecisions.FastestForInference(classifier) : _options.Precision;
+        if (chosen is { } precision) _classifier.SetComputePrecision(precision);
         _classifier.eval();
     }
 

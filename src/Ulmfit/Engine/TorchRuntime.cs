@@ -17,6 +17,7 @@ public static class TorchRuntime
     {
         lock (Gate)
         {
+            if (!_initialised) OpenMpSpinLimit.Apply(); // before libtorch (and its OpenMP runtime) loads
             int wanted = threads > 0 ? threads : Environment.ProcessorCount;
             if (!_initialised)
             {

@@ -7,7 +7,7 @@ namespace Ulmfit.Modeling;
 /// The number format a model computes in. Parameters, gradients and optimizer state are always float32 (master
 /// weights); with <see cref="BFloat16"/> the layers cast their weights and inputs to bfloat16 for the matrix work
 /// (embedding rows, LSTM, tied decoder) and hand back float32 logits, so losses, AR/TAR, pooling, batch norm and
-/// softmax stay in float32. Saved models do not record it: it is a run option.
+/// softmax stay in float32. <see cref="Int8"/> is for inference only. Saved models do not record it: it is a run option.
 /// </summary>
 public enum ComputePrecision
 {
@@ -16,6 +16,13 @@ public enum ComputePrecision
 
     /// <summary>Matrix work in bfloat16 on float32 master weights.</summary>
     BFloat16,
+
+    /// <summary>
+    /// Inference only: every AWD-LSTM layer runs the fused native int8 kernel (<see cref="Int8LstmKernel"/>: int8
+    /// weights and activations, float32 gates and state), everything else float32. Needs the kernel library and
+    /// AVX-512 VNNI (<see cref="Int8LstmLibrary"/>); QRNN encoders are not covered. Training refuses it.
+    /// </summary>
+    Int8,
 }
 
 /// <summary>A layer whose forward pass follows a <see cref="ComputePrecision"/>.</summary>
@@ -31,7 +38,7 @@ public static class ComputePrecisions
     /// <summary>The tensor type a precision computes in.</summary>
     public static ScalarType TensorType(this ComputePrecision precision) => precision switch
     {
-        ComputePrecision.Fp32 => ScalarType.Float32,
+        ComputePrecision.Fp32 or ComputePrecision.Int8 => ScalarType.Float32, // int8: the layers around the LSTMs
         ComputePrecision.BFloat16 => ScalarType.BFloat16,
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown compute precision"),
     };
@@ -65,33 +72,63 @@ public static class ComputePrecisions
     }
 
     /// <summary>
-    /// Parses a command-line value: <c>fp32</c>, <c>bf16</c> (also <c>bfloat16</c>) or <c>auto</c> (resolved with
-    /// <see cref="CpuFeatures.Current"/>, or <paramref name="features"/> when given).
+    /// The fastest precision <paramref name="model"/> can run inference in on this machine without losing accuracy:
+    /// int8 when it has no QRNN layers and the int8 LSTM kernel runs here (test error within 0.1 point of bf16 on
+    /// TREC-6, SST-2, MR and IMDb, docs/benchmarks.md), else <see cref="Auto"/>.
+    /// </summary>
+    public static ComputePrecision FastestForInference(nn.Module model, CpuFeatures? features = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        bool lstmOnly = !model.modules().Prepend(model).OfType<QrnnLayer>().Any();
+        return lstmOnly && Int8LstmLibrary.IsAvailable ? ComputePrecision.Int8 : Auto(features ?? CpuFeatures.Current);
+    }
+
+    /// <summary>
+    /// Parses a command-line value: <c>fp32</c>, <c>bf16</c> (also <c>bfloat16</c>), <c>int8</c> when
+    /// <paramref name="allowInt8"/> (inference commands), or <c>auto</c> (resolved with <see cref="CpuFeatures.Current"/>,
+    /// or <paramref name="features"/> when given, by <see cref="Auto"/>: auto never means int8).
     /// </summary>
     /// <exception cref="ArgumentException">Any other value.</exception>
-    public static ComputePrecision Parse(string value, CpuFeatures? features = null)
+    public static ComputePrecision Parse(string value, CpuFeatures? features = null, bool allowInt8 = false)
     {
         ArgumentNullException.ThrowIfNull(value);
+        string choices = allowInt8 ? "fp32, bf16, int8 or auto" : "fp32, bf16 or auto";
         return value.Trim().ToLowerInvariant() switch
         {
             "fp32" or "float32" => ComputePrecision.Fp32,
             "bf16" or "bfloat16" => ComputePrecision.BFloat16,
+            "int8" when allowInt8 => ComputePrecision.Int8,
+            "int8" => throw new ArgumentException($"--dtype int8 is for inference (predict, evaluate, bench --mode clf-infer); training needs {choices}", nameof(value)),
             "auto" => Auto(features ?? CpuFeatures.Current),
-            _ => throw new ArgumentException($"--dtype must be fp32, bf16 or auto (got '{value}')", nameof(value)),
+            _ => throw new ArgumentException($"--dtype must be {choices} (got '{value}')", nameof(value)),
         };
     }
 
-    /// <summary>The command-line name of <paramref name="precision"/>: <c>fp32</c> or <c>bf16</c>.</summary>
-    public static string Name(this ComputePrecision precision) => precision == ComputePrecision.BFloat16 ? "bf16" : "fp32";
+    /// <summary>The command-line name of <paramref name="precision"/>: <c>fp32</c>, <c>bf16</c> or <c>int8</c>.</summary>
+    public static string Name(this ComputePrecision precision) => precision switch
+    {
+        ComputePrecision.BFloat16 => "bf16",
+        ComputePrecision.Int8 => "int8",
+        _ => "fp32",
+    };
 
     /// <summary>
     /// Sets <paramref name="precision"/> on every <see cref="IComputePrecisionLayer"/> of <paramref name="model"/>
     /// (the model itself included): the one place a model's compute type is chosen. Returns the model.
     /// </summary>
+    /// <exception cref="NotSupportedException"><see cref="ComputePrecision.Int8"/> for a model with QRNN layers.</exception>
+    /// <exception cref="PlatformNotSupportedException"><see cref="ComputePrecision.Int8"/> where the kernel cannot run.</exception>
     public static T SetComputePrecision<T>(this T model, ComputePrecision precision) where T : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);
         _ = precision.TensorType(); // validates
+        if (precision == ComputePrecision.Int8)
+        {
+            // Checked before any layer changes, so a refused model keeps its precision.
+            if (model.modules().Prepend(model).OfType<QrnnLayer>().Any())
+                throw new NotSupportedException("int8 inference is implemented for AWD-LSTM encoders; this model's encoder is a QRNN (use bf16)");
+            if (Int8LstmLibrary.WhyUnavailable is { } why) throw new PlatformNotSupportedException($"int8 inference is not available: {why}");
+        }
         if (model is IComputePrecisionLayer self) self.Precision = precision;
         foreach (var (_, module) in model.named_modules())
             if (module is IComputePrecisionLayer layer) layer.Precision = precision;

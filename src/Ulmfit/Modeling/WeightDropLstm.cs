@@ -28,6 +28,8 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
     Parameter bias_hh_l0;
 #pragma warning restore IDE1006
     readonly NativeLstmWorkspacePool _workspaces;
+    ComputePrecision _precision;
+    Int8LstmKernel? _int8;  // packed on the first int8 forward, dropped whenever the precision is set
 
     /// <summary>
     /// Creates the layer with PyTorch's LSTM initialisation: every parameter uniform in ±1/√hidden.
@@ -68,8 +70,19 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
     /// <inheritdoc />
     /// <remarks>With bf16 the native LSTM runs on a bfloat16 workspace: the float32 parameters are copied (rounded) into
     /// it before each call, the input and state are cast, and the weight gradients are cast back to float32 before
-    /// they reach the parameters. The output and the carried state are bf16.</remarks>
-    public ComputePrecision Precision { get; set; }
+    /// they reach the parameters. The output and the carried state are bf16. With int8 (inference only) the weights are
+    /// quantized and packed once, on the first forward call after the precision was set: setting the precision again
+    /// (to any value) is what makes later weight changes visible to the int8 kernel.</remarks>
+    public ComputePrecision Precision
+    {
+        get => _precision;
+        set
+        {
+            _int8?.Dispose();
+            _int8 = null;
+            _precision = value;
+        }
+    }
 
     /// <summary><c>weight_ih_l0</c>, (4·hidden, input), gate blocks i, f, g, o.</summary>
     public Parameter InputWeight => weight_ih_l0;
@@ -121,6 +134,7 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
         if (state is { } s && (s.Hidden.dim() != 3 || s.Hidden.shape[1] != batch || s.Hidden.shape[2] != HiddenSize
                                || !s.Cell.shape.SequenceEqual(s.Hidden.shape)))
             throw new ArgumentException($"{GetName()} expects state (1, {batch}, {HiddenSize}), got [{string.Join(", ", s.Hidden.shape)}].");
+        if (Precision == ComputePrecision.Int8) return ForwardInt8(input, state, mask, ownsMask);
         var dtype = Precision.ComputeType(weight_ih_l0.dtype);
         var h0 = state is { } s0 ? InType(s0.Hidden, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
         var c0 = state is { } s1 ? InType(s1.Cell, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
@@ -145,6 +159,16 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
         return (output, new LstmState(hidden, cell));
     }
 
+    (Tensor Output, LstmState State) ForwardInt8(Tensor input, LstmState? state, Tensor? mask, bool ownsMask)
+    {
+        if (ownsMask) mask?.Dispose();
+        if (training || (is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad))))
+            throw new InvalidOperationException($"{GetName()}: int8 compute is for inference only; call eval() and run under no_grad(), or train in fp32 or bf16.");
+        _int8 ??= Int8LstmKernel.Pack(weight_ih_l0, weight_hh_l0_raw, bias_ih_l0, bias_hh_l0);
+        var (output, hidden, cell) = _int8.Forward(input, state?.Hidden, state?.Cell, get_num_threads());
+        return (output, new LstmState(hidden, cell));
+    }
+
     // A state carried from a call in another precision (or restored from a checkpoint) is cast to this call's type.
     static Tensor InType(Tensor t, ScalarType dtype) => t.dtype == dtype ? t : t.to(dtype);
 
@@ -157,7 +181,11 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _workspaces.Dispose();
+        if (disposing)
+        {
+            _workspaces.Dispose();
+            _int8?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -28,6 +28,10 @@ public sealed class FittedModel : IDisposable
     /// <summary>The packages this model is made of (forward first).</summary>
     public IReadOnlyList<string> Members { get; }
 
+    /// <summary>The number format the (first) member model computes in.</summary>
+    public Modeling.ComputePrecision Precision =>
+        Modeling.ComputePrecisions.GetComputePrecision(_single?.Classifier ?? _ensemble!.Members[0].Classifier);
+
     /// <summary>Whether the classifier predicts label sets (sigmoid per class, tuned thresholds).</summary>
     public bool MultiLabel { get; private init; }
 

@@ -55,6 +55,9 @@ public class ClassifierCommandTests : IDisposable
         double accuracy = eval.RootElement.GetProperty("accuracy").GetDouble();
         Assert.Equal(1 - accuracy, eval.RootElement.GetProperty("error_rate").GetDouble(), 9);
         Assert.Equal(120, eval.RootElement.GetProperty("documents").GetInt32());
+        // The default dtype (auto) is int8 for inference where its kernel runs, else what auto means for training.
+        string expectedDtype = Ulmfit.Engine.Int8LstmLibrary.IsAvailable ? "int8" : Ulmfit.Modeling.ComputePrecisions.Name(Ulmfit.Modeling.ComputePrecisions.Auto(Ulmfit.Engine.CpuFeatures.Current));
+        Assert.Equal(expectedDtype, eval.RootElement.GetProperty("dtype").GetString());
         string sampledJson = Path.Combine(_dir, "eval", "sampled.json");
         Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--sample", "30", "--json", sampledJson], new CapturedConsole()));
         using var sampled = JsonDocument.Parse(File.ReadAllText(sampledJson));
@@ -79,6 +82,16 @@ public class ClassifierCommandTests : IDisposable
         Assert.Equal(2, jsonLines.Length);
         using var first = JsonDocument.Parse(jsonLines[0]);
         Assert.Equal(5, first.RootElement.GetProperty("probabilities").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public void Training_refuses_int8_with_one_line_before_doing_any_work()
+    {
+        string model = Path.Combine(_dir, "int8-model");
+        var fit = new CapturedConsole();
+        Assert.Equal(2, CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", model, "--dtype", "int8"], fit));
+        Assert.Equal("--dtype int8 is for inference (predict, evaluate, bench --mode clf-infer); training needs fp32, bf16 or auto", Assert.Single(fit.Errors));
+        Assert.False(Directory.Exists(model));
     }
 
     [Fact]

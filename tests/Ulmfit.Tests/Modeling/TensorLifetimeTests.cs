@@ -42,6 +42,30 @@ public class TensorLifetimeTests
         Assert.All(((AwdLstmEncoder)model.Encoder).Layers, l => Assert.Equal(1, l.WorkspaceCount));
     }
 
+    [SkippableFact]
+    public void Live_tensor_count_stays_flat_over_200_int8_inference_steps()
+    {
+        Skip.IfNot(Int8LstmLibrary.IsAvailable, Int8LstmLibrary.WhyUnavailable);
+        using var model = new AwdLstmLanguageModel(AwdLstmEncoderTests.Tiny()).SetComputePrecision(ComputePrecision.Int8);
+        model.eval();
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var tokens = randint(0, model.VocabSize, [4, 9], dtype: ScalarType.Int64);
+            model.Forward(tokens).Logits.sum().item<float>();               // the state is carried from call to call
+        }
+        for (int i = 0; i < 10; i++) Step();
+        long scopedAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long totalAfterWarmup = torch.Tensor.TotalCount;
+
+        for (int i = 0; i < 190; i++) Step();
+
+        Assert.Equal(scopedAfterWarmup, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.True(torch.Tensor.TotalCount <= totalAfterWarmup,
+            $"{torch.Tensor.TotalCount - totalAfterWarmup} tensors leaked in 190 int8 steps");
+    }
+
     [Fact]
     public void Live_tensor_count_stays_flat_over_200_qrnn_training_steps()
     {
