@@ -3,9 +3,9 @@
 // libtorch ops loses more in the unfused gate arithmetic than it gains (docs/benchmarks.md), so the whole layer —
 // input products, recurrent products, gates, cell update — runs here, on weights packed once.
 //
-// Numbers. Weights: per-output-row symmetric int8 (scale = max|row| / 127). Layer input x: per-row (one token of one
-// document) symmetric int8 with a dynamic scale. Hidden state h: fixed scale 1/127, exact range because
-// |h| = |o · tanh(c)| <= 1, so a thread can quantize the units it just computed without waiting for the others.
+// Numbers. Weights: per-output-row symmetric int8 (scale = max|row| / 127). Layer input x and hidden state h: per-row
+// (one token of one document) symmetric int8 with a dynamic scale. (A fixed 1/127 for h, exact since |h| <= 1, saves a
+// barrier per step but cost 2 % relative error on an untrained encoder, whose h stay near 0.02.)
 // VNNI multiplies unsigned by signed bytes, so activations are stored as q + 128 and the products are corrected with
 // 128 · (column sum of the weights). Accumulators are int32 (at most 1152 · 255 · 127 per product, far below 2^31);
 // gates, cell and outputs are float32.
@@ -18,7 +18,9 @@
 //
 // Threads. Each of the caller's `threads` workers owns a range of unit blocks for the whole call: it computes the
 // input products of its columns for a chunk of time steps, then each step's recurrent products and cell updates for
-// its units; a spin barrier separates the steps (every worker reads all of h_{t-1}).
+// its units. One spin barrier per step, after the cell updates: then every worker quantizes all of h_t into its own
+// copy (the row scales need every worker's units; redundant work of batch × hidden per step, against batch × hidden ×
+// 4·hidden multiply-adds), with h_t and the row maxima double-buffered so a worker may start the next step early.
 #include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
@@ -117,8 +119,6 @@ void *ulm_int8_lstm_pack(const float *w_ih, const float *w_hh, const float *b_ih
                 int row = source_row(l, g, j * 16 + u);
                 l->bias[j * 64 + g * 16 + u] = row >= 0 ? b_ih[row] + b_hh[row] : 0.0f;
             }
-    // The recurrent scale of h (1/127) is folded into the weight scales once.
-    for (size_t c = 0; c < cols; c++) l->s_hh[c] /= 127.0f;
     return l;
 }
 
@@ -217,7 +217,10 @@ typedef struct {
     uint8_t *xq;            // (batch, chunk, in_pad): quantized inputs of the current time chunk
     float *xs;              // (batch, chunk): their scales
     float *gates_in;        // (batch, chunk, 4·hid_pad): input products + bias, packed column order
-    uint8_t *hq[2];         // (batch, hid_pad): h_{t-1} and h_t, quantized (q + 128)
+    uint8_t *hq;            // (threads, batch, hid_pad): each worker's copy of h_{t-1}, quantized (q + 128)
+    float *hs;              // (threads, batch): each worker's copy of their per-row scales
+    float *hf[2];           // (batch, hid_pad): h_t in float32, by step parity
+    float *row_max[2];      // (threads, batch): each worker's max |h_t| per row over its units, by step parity
     float *c;               // (batch, hid_pad): cell state
     spin_barrier barrier;
     _Atomic int start;      // 0 while threads are being created, 1 to run, -1 to return at once
@@ -266,7 +269,8 @@ INLINE TARGET void input_block(forward_job *f, int R, int r, int j)
 }
 
 // One time step for R batch rows from b and unit block j: recurrent products, gates, cell and output.
-INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev, uint8_t *h_next)
+INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                              const float *h_prev_scale, float *h_out, float *row_max)
 {
     const int8_lstm *l = f->l;
     __m512i acc[MR][4];
@@ -277,11 +281,11 @@ INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt
     for (int i = 0; i < R; i++) {
         int row = b + i;
         const float *gin = f->gates_in + ((size_t)row * tc + tt) * l->hid_pad * 4 + j * 64;
-        __m512 pre[4];
+        __m512 pre[4], hs = _mm512_set1_ps(h_prev_scale[row]);
         for (int g = 0; g < 4; g++) {
             int col = j * 64 + g * 16;
             __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][g], _mm512_loadu_si512(l->c_hh + col)));
-            pre[g] = _mm512_fmadd_ps(v, _mm512_loadu_ps(l->s_hh + col), _mm512_loadu_ps(gin + g * 16));
+            pre[g] = _mm512_fmadd_ps(v, _mm512_mul_ps(hs, _mm512_loadu_ps(l->s_hh + col)), _mm512_loadu_ps(gin + g * 16));
         }
         __m512 ig = sigmoid16(pre[0]), fg = sigmoid16(pre[1]), gg = tanh16(pre[2]), og = sigmoid16(pre[3]);
         float *cp = f->c + (size_t)row * l->hid_pad + j * 16;
@@ -289,8 +293,27 @@ INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt
         _mm512_storeu_ps(cp, c);
         __m512 h = _mm512_mul_ps(og, tanh16(c));
         _mm512_mask_storeu_ps(f->y + ((size_t)row * f->steps + t) * l->hidden + j * 16, keep, h);
-        __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(h, _mm512_set1_ps(127.0f))), _mm512_set1_epi32(128));
-        _mm_storeu_si128((__m128i *)(h_next + (size_t)row * l->hid_pad + j * 16), _mm512_cvtusepi32_epi8(q));
+        _mm512_storeu_ps(h_out + (size_t)row * l->hid_pad + j * 16, h);
+        float m = _mm512_reduce_max_ps(_mm512_abs_ps(h));  // padded units are 0
+        if (m > row_max[row]) row_max[row] = m;
+    }
+}
+
+// Quantizes all of h_t (every worker's units) into this worker's copy, with per-row scales from every worker's maxima.
+static TARGET void quantize_hidden(forward_job *f, const float *h, const float *row_max, uint8_t *hq, float *hs)
+{
+    const int8_lstm *l = f->l;
+    for (int row = 0; row < f->batch; row++) {
+        float m = 0;
+        for (int k = 0; k < f->threads; k++) m = fmaxf(m, row_max[(size_t)k * f->batch + row]);
+        float scale = m > 0 ? m / 127.0f : 1.0f;
+        hs[row] = scale;
+        __m512 inv = _mm512_set1_ps(1.0f / scale);
+        for (int u = 0; u < l->hid_pad; u += 16) {
+            __m512 v = _mm512_loadu_ps(h + (size_t)row * l->hid_pad + u);
+            __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), _mm512_set1_epi32(128));
+            _mm_storeu_si128((__m128i *)(hq + (size_t)row * l->hid_pad + u), _mm512_cvtusepi32_epi8(q));
+        }
     }
 }
 
@@ -307,7 +330,9 @@ static TARGET void *worker(void *p)
     if (go < 0) return NULL;
     int id = arg->id, n = f->threads;
     int j0 = l->blocks * id / n, j1 = l->blocks * (id + 1) / n;
-    int cur = 0;
+    uint8_t *my_hq = f->hq + (size_t)id * f->batch * l->hid_pad;
+    float *my_hs = f->hs + (size_t)id * f->batch;
+    long step = 0;
     for (int t0 = 0; t0 < f->steps; t0 += f->chunk) {
         int tc = f->steps - t0 < f->chunk ? f->steps - t0 : f->chunk;
         int rows = f->batch * tc;
@@ -323,17 +348,18 @@ static TARGET void *worker(void *p)
                     DISPATCH_ROWS(R, INPUT_CALL)
                 }
         }
-        for (int tt = 0; tt < tc; tt++) {
-            const uint8_t *h_prev = f->hq[cur];
-            uint8_t *h_next = f->hq[cur ^ 1];
+        for (int tt = 0; tt < tc; tt++, step++) {
+            int p = step & 1;
+            float *row_max = f->row_max[p] + (size_t)id * f->batch;
+            for (int b = 0; b < f->batch; b++) row_max[b] = 0;
             for (int j = j0; j < j1; j++)
                 for (int b = 0; b < f->batch; b += MR) {
                     int R = f->batch - b < MR ? f->batch - b : MR;
-#define STEP_CALL(K) step_block(f, K, b, j, t0 + tt, tt, tc, h_prev, h_next)
+#define STEP_CALL(K) step_block(f, K, b, j, t0 + tt, tt, tc, my_hq, my_hs, f->hf[p], row_max)
                     DISPATCH_ROWS(R, STEP_CALL)
                 }
             barrier_wait(&f->barrier);
-            cur ^= 1;
+            quantize_hidden(f, f->hf[p], f->row_max[p], my_hq, my_hs);
         }
     }
     return NULL;
@@ -358,18 +384,33 @@ int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int ste
     f.xq = aligned_alloc(64, (rows * l->in_pad + 63) / 64 * 64);
     f.xs = malloc(rows * sizeof(float));
     f.gates_in = aligned_alloc(64, rows * row_bytes);
-    f.hq[0] = aligned_alloc(64, ((size_t)batch * l->hid_pad + 63) / 64 * 64);
-    f.hq[1] = aligned_alloc(64, ((size_t)batch * l->hid_pad + 63) / 64 * 64);
-    f.c = aligned_alloc(64, ((size_t)batch * l->hid_pad * sizeof(float) + 63) / 64 * 64);
+    size_t state_bytes = (size_t)batch * l->hid_pad;
+    f.hq = aligned_alloc(64, (state_bytes * threads + 63) / 64 * 64);
+    f.hs = malloc((size_t)batch * threads * sizeof(float));
+    f.c = aligned_alloc(64, (state_bytes * sizeof(float) + 63) / 64 * 64);
+    for (int k = 0; k < 2; k++) {
+        f.hf[k] = aligned_alloc(64, (state_bytes * sizeof(float) + 63) / 64 * 64);
+        f.row_max[k] = malloc((size_t)batch * threads * sizeof(float));
+    }
     int rc = 0;
-    if (!f.xq || !f.xs || !f.gates_in || !f.hq[0] || !f.hq[1] || !f.c) { rc = -2; goto done; }
-    for (int b = 0; b < batch; b++)
+    if (!f.xq || !f.xs || !f.gates_in || !f.hq || !f.hs || !f.c || !f.hf[0] || !f.hf[1] || !f.row_max[0] || !f.row_max[1]) { rc = -2; goto done; }
+    // h0 is quantized as every later step is (per row), into worker 0's copy, then copied to the others; c0 as it is.
+    for (int b = 0; b < batch; b++) {
+        float amax = 0;
+        for (int u = 0; u < l->hidden && h0; u++) amax = fmaxf(amax, fabsf(h0[(size_t)b * l->hidden + u]));
+        float scale = amax > 0 ? amax / 127.0f : 1.0f;
+        f.hs[b] = scale;
         for (int u = 0; u < l->hid_pad; u++) {
             float h = h0 && u < l->hidden ? h0[(size_t)b * l->hidden + u] : 0.0f;
-            h = h > 1.0f ? 1.0f : h < -1.0f ? -1.0f : h;
-            f.hq[0][(size_t)b * l->hid_pad + u] = (uint8_t)(lrintf(h * 127.0f) + 128);
+            long q = lrintf(h / scale);
+            f.hq[(size_t)b * l->hid_pad + u] = (uint8_t)((q > 127 ? 127 : q < -127 ? -127 : q) + 128);
             f.c[(size_t)b * l->hid_pad + u] = c0 && u < l->hidden ? c0[(size_t)b * l->hidden + u] : 0.0f;
         }
+    }
+    for (int k = 1; k < threads; k++) {
+        memcpy(f.hq + k * state_bytes, f.hq, state_bytes);
+        memcpy(f.hs + (size_t)k * batch, f.hs, (size_t)batch * sizeof(float));
+    }
     f.barrier.parties = threads;
     atomic_init(&f.barrier.arrived, 0);
     atomic_init(&f.barrier.generation, 0);
@@ -394,6 +435,7 @@ int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int ste
             if (c_n) memcpy(c_n + (size_t)b * l->hidden, f.c + (size_t)b * l->hid_pad, l->hidden * sizeof(float));
         }
 done:
-    free(f.xq); free(f.xs); free(f.gates_in); free(f.hq[0]); free(f.hq[1]); free(f.c);
+    free(f.xq); free(f.xs); free(f.gates_in); free(f.hq); free(f.hs); free(f.c);
+    free(f.hf[0]); free(f.hf[1]); free(f.row_max[0]); free(f.row_max[1]);
     return rc;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ulmfit.Engine;
 using Ulmfit.Modeling;
 using static TorchSharp.torch;
 
@@ -95,6 +96,10 @@ public static class Int8LstmBenchmark
         var viaBf16 = Native(ComputePrecision.BFloat16);
         var viaInt8 = Int8();
         var viaBf16Loop = Bf16Loop();
+        // The fused native int8 kernel (Int8LstmKernel, what --dtype int8 runs), where it can run here.
+        bool fused = Int8LstmLibrary.IsAvailable;
+        var viaFused = fused ? Native(ComputePrecision.Int8) : null;
+        double? fusedSeconds = fused ? MedianSeconds(() => Native(ComputePrecision.Int8), repeats) : null;
         double bf16Seconds = MedianSeconds(() => Native(ComputePrecision.BFloat16), repeats);
         double int8Seconds = MedianSeconds(Int8, repeats);
         double bf16LoopSeconds = MedianSeconds(Bf16Loop, repeats);
@@ -111,6 +116,10 @@ public static class Int8LstmBenchmark
             ["bf16_relative_error"] = RelativeError(viaBf16, reference),
             ["bf16_loop_relative_error"] = RelativeError(viaBf16Loop, reference),
             ["int8_relative_error"] = RelativeError(viaInt8, reference),
+            ["int8_fused_s"] = fusedSeconds is { } f ? Math.Round(f, 4) : null,
+            ["int8_fused_speedup_over_bf16"] = fusedSeconds is { } g ? Math.Round(bf16Seconds / g, 3) : null,
+            ["int8_fused_relative_error"] = viaFused is null ? null : RelativeError(viaFused, reference),
+            ["int8_fused_unavailable"] = Int8LstmLibrary.WhyUnavailable,
         };
     }
 
