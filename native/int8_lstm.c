@@ -4,8 +4,8 @@
 // input products, recurrent products, gates, cell update — runs here, on weights packed once.
 //
 // Numbers. Weights: per-output-row symmetric int8 (scale = max|row| / 127). Layer input x and hidden state h: per-row
-// (one token of one document) symmetric int8 with a dynamic scale. (A fixed 1/127 for h, exact since |h| <= 1, saves a
-// barrier per step but cost 2 % relative error on an untrained encoder, whose h stay near 0.02.)
+// (one token of one document) symmetric int8 with a dynamic scale. (A fixed 1/127 for h, exact since |h| <= 1, would
+// spare the per-worker copies below but cost 2 % relative error on an untrained encoder, whose h stay small.)
 // VNNI multiplies unsigned by signed bytes, so activations are stored as q + 128 and the products are corrected with
 // 128 · (column sum of the weights). Accumulators are int32 (at most 1152 · 255 · 127 per product, far below 2^31);
 // gates, cell and outputs are float32.

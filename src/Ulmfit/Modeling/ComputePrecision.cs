@@ -73,8 +73,8 @@ public static class ComputePrecisions
 
     /// <summary>
     /// The fastest precision <paramref name="model"/> can run inference in on this machine without losing accuracy:
-    /// int8 when it has no QRNN layers and the int8 LSTM kernel runs here (test error within 0.1 point of bf16 on
-    /// TREC-6, SST-2, MR and IMDb, docs/benchmarks.md), else <see cref="Auto"/>.
+    /// int8 when it has no QRNN layers and the int8 LSTM kernel runs here (test error on
+    /// TREC-6, SST-2, MR and IMDb within 0.05 point of fp32, docs/benchmarks.md), else <see cref="Auto"/>.
     /// </summary>
     public static ComputePrecision FastestForInference(nn.Module model, CpuFeatures? features = null)
     {

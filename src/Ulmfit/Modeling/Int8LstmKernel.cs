@@ -7,8 +7,8 @@ namespace Ulmfit.Modeling;
 /// <summary>
 /// One LSTM layer's weights quantized to int8 and packed for the native fused kernel (<c>native/int8_lstm.c</c>), and
 /// the inference forward pass over them: input products, recurrent products, gates and cell update in one native call
-/// per layer, float32 in and out. Weights are per-row int8; each input row gets its own scale and the hidden state a
-/// fixed 1/127 (it is bounded by 1). Inference only: there is no backward pass.
+/// per layer, float32 in and out. Weights are per-row int8; each row of the input and of the hidden state gets its own
+/// scale. Inference only: there is no backward pass.
 /// </summary>
 internal sealed partial class Int8LstmKernel : IDisposable
 {
