@@ -232,18 +232,28 @@ typedef struct { forward_job *job; int id; } worker_arg;
 static TARGET void quantize_inputs(forward_job *f, int t0, int tc, int r0, int r1)
 {
     const int8_lstm *l = f->l;
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     for (int r = r0; r < r1; r++) {
         int b = r / tc, tt = r % tc;
         const float *src = f->x + ((size_t)b * f->steps + t0 + tt) * l->input;
-        float amax = 0;
-        for (int i = 0; i < l->input; i++) amax = fmaxf(amax, fabsf(src[i]));
-        float scale = amax > 0 ? amax / 127.0f : 1.0f, inv = 1.0f / scale;
-        uint8_t *dst = f->xq + (size_t)r * l->in_pad;
-        for (int i = 0; i < l->input; i++) {
-            long q = lrintf(src[i] * inv);
-            dst[i] = (uint8_t)((q > 127 ? 127 : q < -127 ? -127 : q) + 128);
+        __m512 vmax = _mm512_setzero_ps();
+        for (int i = 0; i < l->input; i += 16) {
+            __mmask16 m = l->input - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (l->input - i)) - 1);
+            vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, src + i)));
         }
-        for (int i = l->input; i < l->in_pad; i++) dst[i] = 128;
+        float amax = _mm512_reduce_max_ps(vmax);
+        float scale = amax > 0 ? amax / 127.0f : 1.0f;
+        __m512 inv = _mm512_set1_ps(1.0f / scale);
+        uint8_t *dst = f->xq + (size_t)r * l->in_pad;
+        // Round to nearest even (the default MXCSR mode), clamp to ±127, store q + 128; padded inputs become 128 (q = 0).
+        for (int i = 0; i < l->in_pad; i += 16) {
+            int left = l->input - i;
+            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+            __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), inv), lo), hi);
+            __m128i q = _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(128)));
+            int n = l->in_pad - i < 16 ? l->in_pad - i : 16;
+            _mm_mask_storeu_epi8(dst + i, (__mmask16)((1u << n) - 1), q);
+        }
         f->xs[r] = scale;
     }
 }
