@@ -125,6 +125,9 @@ for experiment in "$@"; do
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --backward-only --backwards-lm "$OUT/imdb-lm-bwd" --lm-epochs 0 --epochs 2 ;;
     imdb-semi-ensemble)
       ensemble "$experiment" imdb-semi imdb-semi-bwd $DATA/imdb/test.csv.gz ;;
+    imdb-semi-final-lr-ensemble)
+      # imdb-semi-final-lr's forward classifier (last stage at 5e-3) with imdb-semi-bwd's backward one (1e-3).
+      ensemble "$experiment" imdb-semi-final-lr imdb-semi-bwd $DATA/imdb/test.csv.gz ;;
     imdb-semi-bwd-unfreeze-all)
       # The backward twin of imdb-semi-unfreeze-all, on its own (fit --backward-only), so the two can run one per core.
       needs_imdb_lm "$experiment" imdb-lm-bwd

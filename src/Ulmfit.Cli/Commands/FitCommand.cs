@@ -30,7 +30,7 @@ internal static class FitCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => Defaults.Epochs };
         var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => Defaults.LearningRate };
-        var finalLr = new Option<double?>("--final-lr") { Description = "Rate of gradual unfreezing's last stage, every group training for --epochs (default: --lr/4 below 10,000 labelled documents, else --lr/20; docs/results.md)." };
+        var finalLr = new Option<double?>("--final-lr") { Description = "Rate of gradual unfreezing's last stage, every group training for --epochs (default: --lr/4; docs/results.md)." };
         var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };

@@ -200,7 +200,7 @@ public static class ClassifierPipeline
         // scratch there is nothing to protect, so everything trains at once at a quarter of it, one rate for all groups.
         // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
         // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
-        double finalRate = o.FinalLearningRate ?? FitOptions.DefaultFinalLearningRate(lr, training.Count);
+        double finalRate = o.FinalLearningRate ?? FitOptions.DefaultFinalLearningRate(lr);
         IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs, lr / 4) : o.Unfreezing switch
         {
             UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
