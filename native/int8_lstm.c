@@ -228,33 +228,46 @@ typedef struct {
 
 typedef struct { forward_job *job; int id; } worker_arg;
 
+// max |src[i]| over n floats.
+static TARGET float abs_max(const float *src, int n)
+{
+    __m512 vmax = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, src + i)));
+    }
+    return _mm512_reduce_max_ps(vmax);
+}
+
+// The symmetric int8 scale of a row whose largest magnitude is amax (1 for an all-zero row).
+static float row_scale(float amax) { return amax > 0 ? amax / 127.0f : 1.0f; }
+
+// One row of activations to unsigned bytes: q + 128 with q = src[i] / scale rounded to nearest even (the default MXCSR
+// mode) and clamped to ±127 for i < n, and 128 (q = 0) for the padding up to n_pad (a multiple of 4). Every
+// quantization of inputs and of h goes through here, so a state carried into a new call quantizes exactly as it
+// would have inside the previous one.
+static TARGET void quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
+{
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f), inv = _mm512_set1_ps(1.0f / scale);
+    for (int i = 0; i < n_pad; i += 16) {
+        int left = n - i;
+        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+        __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), inv), lo), hi);
+        __m128i q = _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(128)));
+        int width = n_pad - i < 16 ? n_pad - i : 16;
+        _mm_mask_storeu_epi8(dst + i, (__mmask16)((1u << width) - 1), q);
+    }
+}
+
 // Quantizes rows [r0, r1) of the chunk starting at time t0 (row = b · chunk + tt) with a per-row dynamic scale.
 static TARGET void quantize_inputs(forward_job *f, int t0, int tc, int r0, int r1)
 {
     const int8_lstm *l = f->l;
-    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     for (int r = r0; r < r1; r++) {
         int b = r / tc, tt = r % tc;
         const float *src = f->x + ((size_t)b * f->steps + t0 + tt) * l->input;
-        __m512 vmax = _mm512_setzero_ps();
-        for (int i = 0; i < l->input; i += 16) {
-            __mmask16 m = l->input - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (l->input - i)) - 1);
-            vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(m, src + i)));
-        }
-        float amax = _mm512_reduce_max_ps(vmax);
-        float scale = amax > 0 ? amax / 127.0f : 1.0f;
-        __m512 inv = _mm512_set1_ps(1.0f / scale);
-        uint8_t *dst = f->xq + (size_t)r * l->in_pad;
-        // Round to nearest even (the default MXCSR mode), clamp to ±127, store q + 128; padded inputs become 128 (q = 0).
-        for (int i = 0; i < l->in_pad; i += 16) {
-            int left = l->input - i;
-            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
-            __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + i), inv), lo), hi);
-            __m128i q = _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(128)));
-            int n = l->in_pad - i < 16 ? l->in_pad - i : 16;
-            _mm_mask_storeu_epi8(dst + i, (__mmask16)((1u << n) - 1), q);
-        }
-        f->xs[r] = scale;
+        f->xs[r] = row_scale(abs_max(src, l->input));
+        quantize_row(src, l->input, l->in_pad, f->xs[r], f->xq + (size_t)r * l->in_pad);
     }
 }
 
@@ -316,14 +329,8 @@ static TARGET void quantize_hidden(forward_job *f, const float *h, const float *
     for (int row = 0; row < f->batch; row++) {
         float m = 0;
         for (int k = 0; k < f->threads; k++) m = fmaxf(m, row_max[(size_t)k * f->batch + row]);
-        float scale = m > 0 ? m / 127.0f : 1.0f;
-        hs[row] = scale;
-        __m512 inv = _mm512_set1_ps(1.0f / scale);
-        for (int u = 0; u < l->hid_pad; u += 16) {
-            __m512 v = _mm512_loadu_ps(h + (size_t)row * l->hid_pad + u);
-            __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), _mm512_set1_epi32(128));
-            _mm_storeu_si128((__m128i *)(hq + (size_t)row * l->hid_pad + u), _mm512_cvtusepi32_epi8(q));
-        }
+        hs[row] = row_scale(m);
+        quantize_row(h + (size_t)row * l->hid_pad, l->hid_pad, l->hid_pad, hs[row], hq + (size_t)row * l->hid_pad);
     }
 }
 
@@ -406,16 +413,17 @@ int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int ste
     if (!f.xq || !f.xs || !f.gates_in || !f.hq || !f.hs || !f.c || !f.hf[0] || !f.hf[1] || !f.row_max[0] || !f.row_max[1]) { rc = -2; goto done; }
     // h0 is quantized as every later step is (per row), into worker 0's copy, then copied to the others; c0 as it is.
     for (int b = 0; b < batch; b++) {
-        float amax = 0;
-        for (int u = 0; u < l->hidden && h0; u++) amax = fmaxf(amax, fabsf(h0[(size_t)b * l->hidden + u]));
-        float scale = amax > 0 ? amax / 127.0f : 1.0f;
-        f.hs[b] = scale;
-        for (int u = 0; u < l->hid_pad; u++) {
-            float h = h0 && u < l->hidden ? h0[(size_t)b * l->hidden + u] : 0.0f;
-            long q = lrintf(h / scale);
-            f.hq[(size_t)b * l->hid_pad + u] = (uint8_t)((q > 127 ? 127 : q < -127 ? -127 : q) + 128);
-            f.c[(size_t)b * l->hid_pad + u] = c0 && u < l->hidden ? c0[(size_t)b * l->hidden + u] : 0.0f;
+        uint8_t *hq = f.hq + (size_t)b * l->hid_pad;
+        if (h0) {
+            const float *row = h0 + (size_t)b * l->hidden;
+            f.hs[b] = row_scale(abs_max(row, l->hidden));
+            quantize_row(row, l->hidden, l->hid_pad, f.hs[b], hq);
+        } else {
+            f.hs[b] = 1.0f;
+            memset(hq, 128, l->hid_pad);
         }
+        for (int u = 0; u < l->hid_pad; u++)
+            f.c[(size_t)b * l->hid_pad + u] = c0 && u < l->hidden ? c0[(size_t)b * l->hidden + u] : 0.0f;
     }
     for (int k = 1; k < threads; k++) {
         memcpy(f.hq + k * state_bytes, f.hq, state_bytes);

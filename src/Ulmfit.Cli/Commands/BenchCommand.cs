@@ -40,7 +40,7 @@ internal static class BenchCommand
                 Architecture = architecture,
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
-                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = BenchPrecision(parse.GetValue(dtype)!, inference, architecture),
+                Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = inference ? DtypeOption.ParseForInference(parse.GetValue(dtype)!, architecture) : DtypeOption.Parse(parse.GetValue(dtype)!),
             }.Validate();
             BenchmarkTimings timings = which switch
             {
@@ -76,13 +76,5 @@ internal static class BenchCommand
             return Task.FromResult(summary);
         });
         return command;
-    }
-
-    // As in predict and evaluate, auto for inference is int8 where the kernel runs and the encoder is an AWD-LSTM.
-    static ComputePrecision BenchPrecision(string value, bool inference, EncoderArchitecture architecture)
-    {
-        var precision = DtypeOption.Parse(value, inference);
-        bool auto = string.Equals(value.Trim(), "auto", StringComparison.OrdinalIgnoreCase);
-        return inference && auto && architecture == EncoderArchitecture.AwdLstm && Int8LstmLibrary.IsAvailable ? ComputePrecision.Int8 : precision;
     }
 }

@@ -43,9 +43,16 @@ internal sealed class DtypeOption
     public Classification.TextClassifierPredictorOptions PredictorOptions(ParseResult parse)
     {
         string value = parse.GetValue(Option)!;
-        bool auto = string.Equals(value.Trim(), "auto", StringComparison.OrdinalIgnoreCase);
-        return auto ? new() { FastestPrecision = true } : new() { Precision = Parse(value, Inference) };
+        return IsAuto(value) ? new() { FastestPrecision = true } : new() { Precision = Parse(value, Inference) };
     }
+
+    /// <summary>An inference value for a model of <paramref name="architecture"/> not loaded from a file (bench):
+    /// <c>auto</c> is <see cref="ComputePrecisions.FastestForInference(EncoderArchitecture, CpuFeatures?)"/>, as in
+    /// <see cref="PredictorOptions"/>; any other value is parsed.</summary>
+    public static ComputePrecision ParseForInference(string value, EncoderArchitecture architecture) =>
+        IsAuto(value) ? ComputePrecisions.FastestForInference(architecture) : Parse(value, inference: true);
+
+    static bool IsAuto(string value) => string.Equals(value.Trim(), DefaultValue, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses fp32, bf16, auto, and int8 when <paramref name="inference"/>; anything else, and int8 where its
     /// kernel cannot run, is a one-line option error.</summary>

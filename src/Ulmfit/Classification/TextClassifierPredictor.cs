@@ -22,7 +22,7 @@ public sealed record TextClassifierPredictorOptions
     public Modeling.ComputePrecision? Precision { get; init; }
 
     /// <summary>When true, <see cref="Precision"/> is ignored and the predictor picks the fastest number format that
-    /// keeps accuracy (<see cref="Modeling.ComputePrecisions.FastestForInference"/>): int8 for AWD-LSTM classifiers
+    /// keeps accuracy (<see cref="Modeling.ComputePrecisions.FastestForInference(TorchSharp.torch.nn.Module, Engine.CpuFeatures?)"/>): int8 for AWD-LSTM classifiers
     /// where the int8 kernel runs, else bf16 where the CPU has native bf16, else fp32.</summary>
     public bool FastestPrecision { get; init; }
 

@@ -79,9 +79,15 @@ public static class ComputePrecisions
     public static ComputePrecision FastestForInference(nn.Module model, CpuFeatures? features = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        bool lstmOnly = !model.modules().Prepend(model).OfType<QrnnLayer>().Any();
-        return lstmOnly && Int8LstmLibrary.IsAvailable ? ComputePrecision.Int8 : Auto(features ?? CpuFeatures.Current);
+        return FastestForInference(HasQrnnLayers(model) ? EncoderArchitecture.Qrnn : EncoderArchitecture.AwdLstm, features);
     }
+
+    /// <summary>The same for a model with an <paramref name="architecture"/> encoder that is not built yet (benchmarks).</summary>
+    public static ComputePrecision FastestForInference(EncoderArchitecture architecture, CpuFeatures? features = null) =>
+        architecture == EncoderArchitecture.AwdLstm && Int8LstmLibrary.IsAvailable ? ComputePrecision.Int8 : Auto(features ?? CpuFeatures.Current);
+
+    // int8 covers the LSTM layers only.
+    static bool HasQrnnLayers(nn.Module model) => model.modules().Prepend(model).OfType<QrnnLayer>().Any();
 
     /// <summary>
     /// Parses a command-line value: <c>fp32</c>, <c>bf16</c> (also <c>bfloat16</c>), <c>int8</c> when
@@ -125,7 +131,7 @@ public static class ComputePrecisions
         if (precision == ComputePrecision.Int8)
         {
             // Checked before any layer changes, so a refused model keeps its precision.
-            if (model.modules().Prepend(model).OfType<QrnnLayer>().Any())
+            if (HasQrnnLayers(model))
                 throw new NotSupportedException("int8 inference is implemented for AWD-LSTM encoders; this model's encoder is a QRNN (use bf16)");
             if (Int8LstmLibrary.WhyUnavailable is { } why) throw new PlatformNotSupportedException($"int8 inference is not available: {why}");
         }

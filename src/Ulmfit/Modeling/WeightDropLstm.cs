@@ -134,7 +134,8 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
         if (state is { } s && (s.Hidden.dim() != 3 || s.Hidden.shape[1] != batch || s.Hidden.shape[2] != HiddenSize
                                || !s.Cell.shape.SequenceEqual(s.Hidden.shape)))
             throw new ArgumentException($"{GetName()} expects state (1, {batch}, {HiddenSize}), got [{string.Join(", ", s.Hidden.shape)}].");
-        if (Precision == ComputePrecision.Int8) return ForwardInt8(input, state, mask, ownsMask);
+        bool needsGraph = is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad));
+        if (Precision == ComputePrecision.Int8) return ForwardInt8(input, state, mask, ownsMask, needsGraph);
         var dtype = Precision.ComputeType(weight_ih_l0.dtype);
         var h0 = state is { } s0 ? InType(s0.Hidden, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
         var c0 = state is { } s1 ? InType(s1.Cell, dtype) : zeros(1, batch, HiddenSize, dtype: dtype, device: input.device);
@@ -142,7 +143,6 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
         using var x = input.to(dtype);                                         // (batch, seq, input)
 
         var workspace = _workspaces.Rent(dtype, weight_ih_l0.device);
-        bool needsGraph = is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad));
         if (!needsGraph)
         {
             workspace.Load(weight_ih_l0, weight_hh_l0_raw, mask, bias_ih_l0, bias_hh_l0);
@@ -159,10 +159,10 @@ public sealed class WeightDropLstm : nn.Module, IComputePrecisionLayer, IRecurre
         return (output, new LstmState(hidden, cell));
     }
 
-    (Tensor Output, LstmState State) ForwardInt8(Tensor input, LstmState? state, Tensor? mask, bool ownsMask)
+    (Tensor Output, LstmState State) ForwardInt8(Tensor input, LstmState? state, Tensor? mask, bool ownsMask, bool needsGraph)
     {
         if (ownsMask) mask?.Dispose();
-        if (training || (is_grad_enabled() && (input.requires_grad || Weights.Any(p => p.requires_grad))))
+        if (training || needsGraph)
             throw new InvalidOperationException($"{GetName()}: int8 compute is for inference only; call eval() and run under no_grad(), or train in fp32 or bf16.");
         _int8 ??= Int8LstmKernel.Pack(weight_ih_l0, weight_hh_l0_raw, bias_ih_l0, bias_hh_l0);
         var (output, hidden, cell) = _int8.Forward(input, state?.Hidden, state?.Cell, get_num_threads());
