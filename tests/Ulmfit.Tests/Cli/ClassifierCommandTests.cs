@@ -74,8 +74,20 @@ public class ClassifierCommandTests : IDisposable
         string[] bf16Lines = File.ReadAllLines(bf16Predictions);
         Assert.Equal(lines[0], bf16Lines[0]);
         Assert.Equal(121, bf16Lines.Length);
-        // bf16 may flip only the few nearly undecided documents.
-        Assert.True(lines.Zip(bf16Lines).Count(pair => pair.First.Split(',')[0] != pair.Second.Split(',')[0]) <= 6);
+        // bf16 moves each probability a little, and so may flip only nearly undecided documents. The tiny model leaves
+        // many documents nearly undecided, and how many flip depends on the CPU's bf16 path (native or emulated), so the
+        // check is per document: close probabilities, and a changed label only where fp32's top two were close.
+        foreach (var (fp32Row, bf16Row) in lines.Skip(1).Zip(bf16Lines.Skip(1)))
+        {
+            double[] fp32 = fp32Row.Split(',').Skip(1).Select(value => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            double[] bf16 = bf16Row.Split(',').Skip(1).Select(value => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.All(fp32.Zip(bf16), pair => Assert.InRange(Math.Abs(pair.First - pair.Second), 0, 0.05));
+            if (fp32Row.Split(',')[0] != bf16Row.Split(',')[0])
+            {
+                double[] ranked = fp32.OrderDescending().ToArray();
+                Assert.InRange(ranked[0] - ranked[1], 0, 0.05);
+            }
+        }
         var stdin = new CapturedConsole("Where is my parcel?\nI was charged twice\n");
         Assert.Equal(0, CliApp.Run(["predict", "--model", model, "--input", "-"], stdin));
         string[] jsonLines = stdin.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
