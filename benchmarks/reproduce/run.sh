@@ -14,7 +14,10 @@ set -euo pipefail
 self=$(realpath "$0")
 cd "$(dirname "$0")/../.."
 DATA=../shared/data
-OUT=runs/repro
+OUT=${OUT:-runs/repro}           # another folder keeps a second set of runs apart (e.g. with ULMFIT_MODELS=DIR's LMs)
+# FINAL_LR=1e-3 reproduces the rows measured before the eighth session, when gradual unfreezing's last stage ran at
+# --lr/20 by default (fit's default since is --lr/4); it applies to the gradual runs that do not set --final-lr.
+FINAL_LR=${FINAL_LR:-}
 # CLI=... runs a copy of the build output, so that rebuilding while experiments run cannot change their binaries.
 CLI=${CLI:-"dotnet src/Ulmfit.Cli/bin/Release/net10.0/linux-x64/Ulmfit.Cli.dll"}
 THREADS=${THREADS:-2}          # two experiments side by side: THREADS=1 for each
@@ -28,8 +31,9 @@ fit() {
   local name=$1 test=$2; shift 2
   local dir="$OUT/$name"
   rm -rf "$dir"; mkdir -p "$dir"
-  local start=$SECONDS
-  $CLI fit --out "$dir/model" --json "$dir/fit.json" --threads "$THREADS" "$@" > "$dir/fit.log" 2>&1
+  local start=$SECONDS final=()
+  [[ -n $FINAL_LR && " $* " != *" --final-lr "* && " $* " != *" --unfreeze "* && " $* " != *" --from-scratch "* ]] && final=(--final-lr "$FINAL_LR")
+  $CLI fit --out "$dir/model" --json "$dir/fit.json" --threads "$THREADS" "$@" "${final[@]}" > "$dir/fit.log" 2>&1
   local seconds=$((SECONDS - start))
   for member in forward backward ensemble; do
     local model="$dir/model/$member"
@@ -38,7 +42,7 @@ fit() {
     [ "$member" = ensemble ] && { [ ! -d "$dir/model/forward" ] || [ ! -d "$dir/model/backward" ]; } && continue
     $CLI evaluate --model "$model" --test "$test" --threads "$THREADS" ${EVAL_SAMPLE:+--sample $EVAL_SAMPLE} --json "$dir/eval-$member.json" > "$dir/eval-$member.log" 2>&1
     local error; error=$(python3 -c "import json,sys; print(round(100*json.load(open(sys.argv[1]))['error_rate'],2))" "$dir/eval-$member.json")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$member" "$error" "$seconds" "ulmfit fit $*" >> "$OUT/results.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$member" "$error" "$seconds" "ulmfit fit $* ${final[*]}" >> "$OUT/results.tsv"
     echo "$name $member: test error $error % (fit ${seconds}s)"
   done
 }
@@ -70,6 +74,7 @@ for experiment in "$@"; do
   # The classifier variant of the slice ablation's "full" (imdb-1000-full), applied to a whole experiment.
   all=(); [[ $experiment == *-unfreeze-all ]] && all=(--unfreeze all --lr 2e-2)
   # Gradual unfreezing with its last stage at the third stage's rate (5e-3) instead of --lr/20: between the two above.
+  # (Since the eighth session fit's default is this, --lr/4, so NAME-final-lr and NAME now run the same classifier.)
   [[ $experiment == *-final-lr ]] && all=(--final-lr 5e-3)
   case $experiment in
     trec6|trec6-unfreeze-all|trec6-final-lr) fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv "${all[@]}" ;;
@@ -94,7 +99,7 @@ for experiment in "$@"; do
       fit imdb $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --unlabeled $DATA/imdb/unsup.csv.gz --forward-only --lm-max-tokens "$IMDB_LM_TOKENS" ;;
     imdb-semi|imdb-semi-final-lr)
       # All 25,000 labels on the LM of imdb-lm, five classifier epochs as in fastai's IMDb recipe (one per gradual stage,
-      # then 2 with all). imdb-semi-final-lr runs that last stage at 5e-3 instead of the default's 1e-3 at this size.
+      # then 2 with all). imdb-semi-final-lr runs that last stage at 5e-3 (the default since), imdb-semi at the default.
       needs_imdb_lm "$experiment"
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 2 "${all[@]}" ;;
     imdb-semi-unfreeze-all)
@@ -114,7 +119,7 @@ for experiment in "$@"; do
     imdb-lm|imdb-lm-bwd)
       # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised runs (imdb-lm-bwd: the backward LM).
       # IMDB_LM_VALID_PCT=0.02 validates on 1,000 reviews instead of 5,000 (the two validations took 45 min of imdb-lm).
-      source_lm=models/en-wiki-fwd; [ "$experiment" = imdb-lm-bwd ] && source_lm=models/en-wiki-bwd
+      source_lm=${ULMFIT_MODELS:-models}/en-wiki-fwd; [ "$experiment" = imdb-lm-bwd ] && source_lm=${ULMFIT_MODELS:-models}/en-wiki-bwd
       rm -rf "${OUT:?}/$experiment"
       $CLI finetune-lm --lm "$source_lm" --input $DATA/imdb/unsup.csv.gz --out "$OUT/$experiment" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
         --valid-pct "${IMDB_LM_VALID_PCT:-0.1}" --threads "$THREADS" --json "$OUT/$experiment.json" > "$OUT/$experiment.log" 2>&1
