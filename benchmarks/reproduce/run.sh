@@ -119,7 +119,8 @@ for experiment in "$@"; do
     imdb-lm|imdb-lm-bwd)
       # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised runs (imdb-lm-bwd: the backward LM).
       # IMDB_LM_VALID_PCT=0.02 validates on 1,000 reviews instead of 5,000 (the two validations took 45 min of imdb-lm).
-      source_lm=${ULMFIT_MODELS:-models}/en-wiki-fwd; [ "$experiment" = imdb-lm-bwd ] && source_lm=${ULMFIT_MODELS:-models}/en-wiki-bwd
+      direction=fwd; [ "$experiment" = imdb-lm-bwd ] && direction=bwd
+      source_lm=${ULMFIT_MODELS:-models}/en-wiki-$direction
       rm -rf "${OUT:?}/$experiment"
       $CLI finetune-lm --lm "$source_lm" --input $DATA/imdb/unsup.csv.gz --out "$OUT/$experiment" --epochs 1 --max-tokens "$IMDB_LM_TOKENS" \
         --valid-pct "${IMDB_LM_VALID_PCT:-0.1}" --threads "$THREADS" --json "$OUT/$experiment.json" > "$OUT/$experiment.log" 2>&1

@@ -77,10 +77,11 @@ public class ClassifierCommandTests : IDisposable
         // bf16 moves each probability a little, and so may flip only nearly undecided documents. The tiny model leaves
         // many documents nearly undecided, and how many flip depends on the CPU's bf16 path (native or emulated), so the
         // check is per document: close probabilities, and a changed label only where fp32's top two were close.
+        static double[] Probabilities(string row) =>
+            row.Split(',').Skip(1).Select(value => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         foreach (var (fp32Row, bf16Row) in lines.Skip(1).Zip(bf16Lines.Skip(1)))
         {
-            double[] fp32 = fp32Row.Split(',').Skip(1).Select(value => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            double[] bf16 = bf16Row.Split(',').Skip(1).Select(value => double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            double[] fp32 = Probabilities(fp32Row), bf16 = Probabilities(bf16Row);
             Assert.All(fp32.Zip(bf16), pair => Assert.InRange(Math.Abs(pair.First - pair.Second), 0, 0.05));
             if (fp32Row.Split(',')[0] != bf16Row.Split(',')[0])
             {
