@@ -28,6 +28,8 @@ public sealed record EqualTimeSettings
     public BenchmarkShape Peer { get; init; } = new();
     public double LearningRate { get; init; } = 8e-3;
     public double PeerLearningRate { get; init; } = 8e-3;
+    /// <summary>False: train ours only, so two of our configurations can run side by side (one per core) at equal time.</summary>
+    public bool RunPeer { get; init; } = true;
 }
 
 /// <summary>
@@ -37,6 +39,8 @@ public sealed record EqualTimeSettings
 /// as int32 files), both plan their step count from a short timing probe so that one-cycle training fills the budget,
 /// and both measure perplexity the same way (64 rows, fixed BPTT windows, state carried, every position scored).
 /// Ours trains through <see cref="LanguageModelPipeline.PretrainAsync"/>, exactly as `ulmfit pretrain` does.
+/// Without the peer (<see cref="EqualTimeSettings.RunPeer"/> false) it times one of our configurations alone; two such
+/// processes, one per core, compare two of ours (model sizes, say) at equal wall time.
 /// </summary>
 public static class EqualTimeBenchmark
 {
@@ -52,13 +56,16 @@ public static class EqualTimeBenchmark
         {
             if (corpus.Validation is null) throw new ArgumentException($"{s.Corpus}: needs a validation file (valid*.txt[.gz])");
             vocabSize = corpus.Vocabulary.Count;
-            // The peer cannot read more than its budget allows; 3x a generous estimate of its rate is plenty.
-            WriteIds(corpus.Training, trainIds, maxTokens: (long)(s.Seconds * 3_000) + 100_000);
-            WriteIds(corpus.Validation, validIds, maxTokens: long.MaxValue);
+            if (s.RunPeer)
+            {
+                // The peer cannot read more than its budget allows; 3x a generous estimate of its rate is plenty.
+                WriteIds(corpus.Training, trainIds, maxTokens: (long)(s.Seconds * 3_000) + 100_000);
+                WriteIds(corpus.Validation, validIds, maxTokens: long.MaxValue);
+            }
         }
 
         var ours = s.Ours with { Vocab = vocabSize, Steps = 4, Warmup = 2 };
-        var peer = Task.Run(() => PeerBenchmark.RunScript(s.PeerTrainer,
+        var peer = !s.RunPeer ? Task.FromResult<JsonNode?>(null) : Task.Run<JsonNode?>(() => PeerBenchmark.RunScript(s.PeerTrainer,
         [
             "--peer", s.PeerModule, "--train", trainIds, "--valid", validIds, "--vocab", $"{vocabSize}",
             "--emb", $"{s.Peer.Emb}", "--hidden", $"{s.Peer.Hidden}", "--layers", $"{s.Peer.Layers}",
@@ -104,7 +111,7 @@ public static class EqualTimeBenchmark
             ["benchmark"] = "lm-equal-time", ["corpus"] = Path.GetFullPath(s.Corpus), ["budget_seconds"] = s.Seconds,
             ["vocab"] = vocabSize, ["threads_each"] = 1, ["ours"] = oursJson, ["peer"] = peerResult,
         };
-        if (peerResult["tokens_per_s"] is JsonValue peerRate && peerResult["valid_perplexity"] is JsonValue peerPerplexity)
+        if (peerResult?["tokens_per_s"] is JsonValue peerRate && peerResult["valid_perplexity"] is JsonValue peerPerplexity)
         {
             json["speedup_tokens_per_s"] = Math.Round(epoch.TokensPerSecond / peerRate.GetValue<double>(), 2);
             json["perplexity_ours_minus_peer"] = Math.Round(validation.Perplexity - peerPerplexity.GetValue<double>(), 2);

@@ -74,11 +74,12 @@ var oursHidden = Int("--hidden", 512, "Our hidden size.");
 var peerEmb = Int("--peer-emb", 400, "The peer AWD-LSTM's embedding size.");
 var peerHiddenSize = Int("--peer-hidden", 1152, "The peer AWD-LSTM's hidden size.");
 var peerLayerCount = Int("--peer-layers", 3, "The peer AWD-LSTM's layers.");
+var noPeer = new Option<bool>("--no-peer") { Description = "Train ours only (to compare two of our configurations at equal time, one process per core)." };
 var equalTime = new Command("lm-equal-time",
     "Ours and the peer's fp32 AWD-LSTM each train an LM for the same wall time on the same corpus, one core each, side " +
     "by side; then both are scored on the corpus's validation text (tokens/s and perplexity of both).")
 {
-    corpus, minutes, maxVocab, tokenCache, work, arch, oursDtype, oursEmb, oursHidden, layers, batchSize, bptt, lr, peerEmb, peerHiddenSize, peerLayerCount, peerLr, peer,
+    corpus, minutes, maxVocab, tokenCache, work, arch, oursDtype, oursEmb, oursHidden, layers, batchSize, bptt, lr, peerEmb, peerHiddenSize, peerLayerCount, peerLr, peer, noPeer,
 };
 equalTime.SetAction(parse => Run("lm-equal-time", threads: 1, () =>
 {
@@ -105,6 +106,7 @@ equalTime.SetAction(parse => Run("lm-equal-time", threads: 1, () =>
         },
         LearningRate = Positive(parse.GetValue(lr), "--lr"),
         PeerLearningRate = Positive(parse.GetValue(peerLr), "--peer-lr"),
+        RunPeer = !parse.GetValue(noPeer),
     };
     return EqualTimeBenchmark.Run(settings).ToJsonString();
 }));
