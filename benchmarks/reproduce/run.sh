@@ -9,6 +9,8 @@
 # sst2-final-lr, mr-final-lr and imdb-semi-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
 # ensemble on all labels, one direction per core: imdb-lm-bwd, imdb-semi-bwd-unfreeze-all, then
 # imdb-semi-ensemble-unfreeze-all next to imdb-semi-unfreeze-all's forward model.)
+# trec6-seedN and trec6-no-lm-finetune-seedN repeat a forward TREC-6 run with seed N, trec6-ensemble-seedN the whole default
+# job (both directions and their ensemble; trec6 itself is seed 42).
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 self=$(realpath "$0")
@@ -92,6 +94,9 @@ for experiment in "$@"; do
     trec6-seed[0-9]*)
       # Seed-to-seed spread of the forward default (the ablations above are single runs with seed 42).
       fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --seed "${experiment#trec6-seed}" ;;
+    trec6-ensemble-seed[0-9]*)
+      # The same spread for the whole default job: both directions and their ensemble (trec6 is seed 42).
+      fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --seed "${experiment#trec6-ensemble-seed}" ;;
     trec6-no-lm-finetune-seed[0-9]*)
       fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0 --seed "${experiment#trec6-no-lm-finetune-seed}" ;;
     imdb)
