@@ -10,7 +10,8 @@
 # ensemble on all labels, one direction per core: imdb-lm-bwd, imdb-semi-bwd-unfreeze-all, then
 # imdb-semi-ensemble-unfreeze-all next to imdb-semi-unfreeze-all's forward model.)
 # trec6-seedN and trec6-no-lm-finetune-seedN repeat a forward TREC-6 run with seed N, trec6-ensemble-seedN the whole default
-# job (both directions and their ensemble; trec6 itself is seed 42).
+# job (both directions and their ensemble; trec6 itself is seed 42), trec6-no-lm-finetune-ensemble-seedN that job without
+# LM fine-tuning. sst2-no-lm-finetune and mr-no-lm-finetune are the forward member of sst2 and mr without it.
 # Each experiment's folder under runs/repro/ keeps the fit/evaluate JSON summaries and logs.
 set -euo pipefail
 self=$(realpath "$0")
@@ -97,6 +98,8 @@ for experiment in "$@"; do
     trec6-ensemble-seed[0-9]*)
       # The same spread for the whole default job: both directions and their ensemble (trec6 is seed 42).
       fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --seed "${experiment#trec6-ensemble-seed}" ;;
+    trec6-no-lm-finetune-ensemble-seed[0-9]*)
+      fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --lm-epochs 0 --seed "${experiment#trec6-no-lm-finetune-ensemble-seed}" ;;
     trec6-no-lm-finetune-seed[0-9]*)
       fit "$experiment" $DATA/trec6/test.csv --train $DATA/trec6/train.csv --forward-only --lm-epochs 0 --seed "${experiment#trec6-no-lm-finetune-seed}" ;;
     imdb)
@@ -147,6 +150,8 @@ for experiment in "$@"; do
       ensemble "$experiment" imdb-semi-unfreeze-all imdb-semi-bwd-unfreeze-all $DATA/imdb/test.csv.gz ;;
     sst2-forward) fit sst2-forward $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv --forward-only ;;
     mr-forward)   fit mr-forward $DATA/mr/test.csv --train $DATA/mr/train.csv --forward-only ;;
+    sst2-no-lm-finetune) fit "$experiment" $DATA/sst2/test.csv --train $DATA/sst2/train.csv --valid $DATA/sst2/dev.csv --forward-only --lm-epochs 0 ;;
+    mr-no-lm-finetune)   fit "$experiment" $DATA/mr/test.csv --train $DATA/mr/train.csv --forward-only --lm-epochs 0 ;;
     imdb-[0-9]*-scratch)
       n=${experiment#imdb-}; n=${n%-scratch}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --from-scratch --emb 128 --hidden 512 --layers 3 --epochs 5 --lr 4e-2 ;;
