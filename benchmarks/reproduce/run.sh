@@ -3,7 +3,8 @@
 # line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
 #   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
-# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels; imdb-N-scratch-E trains
+# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels, imdb-N-no-lm-finetune and
+# imdb-N-full one row of imdb-slice-ablations; imdb-N-scratch-E trains
 # the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
 # trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually; trec6-final-lr,
 # sst2-final-lr, mr-final-lr and imdb-semi-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
@@ -163,6 +164,11 @@ for experiment in "$@"; do
       # Seed-to-seed spread of the low-shot supervised setting (imdb-1000-supervised-seed1).
       n=${experiment#imdb-}; seed=${n##*-seed}; n=${n%%-*}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --seed "$seed" ;;
+    imdb-[0-9]*-no-lm-finetune|imdb-[0-9]*-full)
+      # One row of imdb-slice-ablations with N labels (imdb-1000-no-lm-finetune, imdb-1000-full).
+      n=${experiment#imdb-}; n=${n%%-*}; slice=(--train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only)
+      if [[ $experiment == *-full ]]; then fit "$experiment" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze all --lr 2e-2
+      else fit "$experiment" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-epochs 0; fi ;;
     imdb-[0-9]*-supervised)
       n=${experiment#imdb-}; n=${n%-supervised}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only ;;
