@@ -3,8 +3,8 @@
 # line per measurement to runs/repro/results.tsv: experiment, model (forward/backward/ensemble), test error, wall
 # seconds of the fit, and the command. Usage (from the repository root, ../shared beside it):
 #   benchmarks/reproduce/run.sh trec6 [sst2 mr trec6-ablations imdb-lm imdb-semi imdb-lowshot imdb-slice-ablations ...]
-# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels, imdb-N-no-lm-finetune and
-# imdb-N-full one row of imdb-slice-ablations; imdb-N-scratch-E trains
+# (imdb-N-scratch, imdb-N-supervised and imdb-N-semi run one low-shot setting with N labels, imdb-N-no-lm-finetune,
+# imdb-N-finetune-no-discr, imdb-N-finetune-no-stlr, imdb-N-full and imdb-N-last one row of imdb-slice-ablations; imdb-N-scratch-E trains
 # the scratch baseline for E epochs instead of 5; NAME-unfreeze-all, for trec6, sst2, mr, imdb-semi and imdb-N-semi,
 # trains every layer group from the first classifier epoch at --lr 2e-2 instead of unfreezing gradually; trec6-final-lr,
 # sst2-final-lr, mr-final-lr and imdb-semi-final-lr unfreeze gradually but run the last stage at 5e-3 instead of 1e-3. The IMDb
@@ -117,14 +117,9 @@ for experiment in "$@"; do
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --forward-only --lm "$OUT/imdb-lm" --lm-epochs 0 --epochs 1 "${all[@]}" ;;
     imdb-slice-ablations)
       # The TREC-6 ablations on an IMDb slice of IMDB_SLICE labels (default 1,000): the base is imdb-N-supervised
-      # (stage 2 on the slice's own text); no pretraining is imdb-N-scratch.
-      n=${IMDB_SLICE:-1000}; slice=(--train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only)
-      fit "imdb-$n-no-lm-finetune" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-epochs 0
-      fit "imdb-$n-finetune-no-discr" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-group-factor 1
-      fit "imdb-$n-finetune-no-stlr" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-schedule constant
-      fit "imdb-$n-full" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze all --lr 2e-2
-      fit "imdb-$n-last" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze last
-      ;;
+      # (stage 2 on the slice's own text); no pretraining is imdb-N-scratch. Each row is imdb-N-ROW below.
+      n=${IMDB_SLICE:-1000}
+      NO_BUILD=1 "$self" "imdb-$n-no-lm-finetune" "imdb-$n-finetune-no-discr" "imdb-$n-finetune-no-stlr" "imdb-$n-full" "imdb-$n-last" ;;
     imdb-lm|imdb-lm-bwd)
       # Stage 2 once on the 50k unlabelled reviews, shared by the semi-supervised runs (imdb-lm-bwd: the backward LM).
       # IMDB_LM_VALID_PCT=0.02 validates on 1,000 reviews instead of 5,000 (the two validations took 45 min of imdb-lm).
@@ -164,11 +159,17 @@ for experiment in "$@"; do
       # Seed-to-seed spread of the low-shot supervised setting (imdb-1000-supervised-seed1).
       n=${experiment#imdb-}; seed=${n##*-seed}; n=${n%%-*}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only --seed "$seed" ;;
-    imdb-[0-9]*-no-lm-finetune|imdb-[0-9]*-full)
-      # One row of imdb-slice-ablations with N labels (imdb-1000-no-lm-finetune, imdb-1000-full).
-      n=${experiment#imdb-}; n=${n%%-*}; slice=(--train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only)
-      if [[ $experiment == *-full ]]; then fit "$experiment" $DATA/imdb/test.csv.gz "${slice[@]}" --unfreeze all --lr 2e-2
-      else fit "$experiment" $DATA/imdb/test.csv.gz "${slice[@]}" --lm-epochs 0; fi ;;
+    imdb-[0-9]*-no-lm-finetune|imdb-[0-9]*-finetune-no-discr|imdb-[0-9]*-finetune-no-stlr|imdb-[0-9]*-full|imdb-[0-9]*-last)
+      # One row of imdb-slice-ablations with N labels (imdb-1000-full): imdb-N-supervised with one thing changed.
+      n=${experiment#imdb-}; row=${n#*-}; n=${n%%-*}
+      case $row in
+        no-lm-finetune)    change=(--lm-epochs 0) ;;
+        finetune-no-discr) change=(--lm-group-factor 1) ;;
+        finetune-no-stlr)  change=(--lm-schedule constant) ;;
+        full)              change=(--unfreeze all --lr 2e-2) ;;
+        last)              change=(--unfreeze last) ;;
+      esac
+      fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only "${change[@]}" ;;
     imdb-[0-9]*-supervised)
       n=${experiment#imdb-}; n=${n%-supervised}
       fit "$experiment" $DATA/imdb/test.csv.gz --train $DATA/imdb/train.csv.gz --train-sample "$n" --forward-only ;;
