@@ -149,7 +149,51 @@ forgetMult.SetAction(parse => Run("forget-mult", parse.GetValue(threads), () =>
     return JsonSerializer.Serialize(timings);
 }));
 
-var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, lstmInt8, forgetMult };
+var baselineTrain = new Option<string>("--train") { Required = true, Description = "Labelled training file (as `ulmfit fit --train` reads)." };
+var baselineTest = new Option<string>("--test") { Required = true, Description = "Labelled test file." };
+var baselineTrainSample = new Option<int?>("--train-sample") { Description = "Train on this many documents, drawn as `ulmfit fit --train-sample N --seed S` draws them." };
+var baselineTestSample = new Option<int?>("--test-sample") { Description = "Score this many test documents, drawn as `ulmfit evaluate --sample M --seed S` draws them." };
+var baselineSeed = Int("--seed", 42, "The seed of both draws and of ML.NET.");
+var mlnetBaseline = new Command("mlnet-baseline",
+    "ML.NET's default text classifier (FeaturizeText + SdcaMaximumEntropy) trained and scored on the very documents `ulmfit fit` and `ulmfit evaluate` draw.")
+{
+    baselineTrain, baselineTest, baselineTrainSample, baselineTestSample, baselineSeed,
+};
+mlnetBaseline.SetAction(parse => Run("mlnet-baseline", 1, () =>
+{
+    if (parse.GetValue(baselineTrainSample) is < 1) throw new ArgumentException("--train-sample must be at least 1");
+    if (parse.GetValue(baselineTestSample) is < 1) throw new ArgumentException("--test-sample must be at least 1");
+    return MlNetBaseline.Run(parse.GetValue(baselineTrain)!, parse.GetValue(baselineTest)!, parse.GetValue(baselineTrainSample),
+        parse.GetValue(baselineTestSample), parse.GetValue(baselineSeed)).ToJsonString();
+}));
+
+var tableDir = new Option<string>("--dir") { Required = true, Description = "The low-shot benchmark's output folder (cells DATASET-N-seedS)." };
+var tableOut = new Option<string?>("--out") { Description = "Also write the Markdown table to this file." };
+var lowShotTable = new Command("lowshot-table", "The low-shot benchmark's table (benchmarks/lowshot/run.sh): ulmfit against the ML.NET baseline per data set and label count, mean ± std over seeds.")
+{
+    tableDir, tableOut,
+};
+lowShotTable.SetAction(parse =>
+{
+    try
+    {
+        var (markdown, rows) = LowShotTable.Build(LowShotTable.Read(parse.GetValue(tableDir)!));
+        if (parse.GetValue(tableOut) is { } path)
+        {
+            File.WriteAllText(path + ".tmp", markdown);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        foreach (var row in rows) Console.WriteLine(row!.ToJsonString());
+        return 0;
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"lowshot-table: {e.Message}");
+        return 2;
+    }
+});
+
+var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, lstmInt8, forgetMult, mlnetBaseline, lowShotTable };
 var parsed = rootCommand.Parse(args.Length == 0 ? ["compare"] : args);
 if (parsed.Errors.Count > 0)
 {
@@ -170,6 +214,11 @@ static int Run(string name, int threads, Func<string> body)
     catch (ArgumentException e)
     {
         Console.Error.WriteLine($"{name}: {e.WithoutParameterName()}");
+        return 2;
+    }
+    catch (Ulmfit.Data.InvalidInputException e)
+    {
+        Console.Error.WriteLine($"{name}: {e.Message}");
         return 2;
     }
 }

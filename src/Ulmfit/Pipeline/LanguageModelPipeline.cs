@@ -92,7 +92,7 @@ public static class LanguageModelPipeline
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
         var (pretrained, oldVocabulary, manifest) = LanguageModelFolder.Load(options.PretrainedModel, AwdLstmDropouts.None);
-        using var corpus = Prepare(options, progress, cancellationToken);
+        using var corpus = Prepare(options, progress, cancellationToken, extend: options.ExtendPretrainedVocabulary ? oldVocabulary : null);
         stages["tokenize"] = clock.Elapsed.TotalSeconds;
 
         manual_seed((long)options.Seed);
@@ -158,7 +158,7 @@ public static class LanguageModelPipeline
     // Tokenizes the inputs. A resumed run must see the very same vocabulary, so the first run's is kept beside its
     // checkpoints and reused; a continued package brings its own.
     static TokenizedCorpus Prepare(LanguageModelRunOptions options, IProgress<LanguageModelRunProgress>? progress,
-        CancellationToken cancellationToken, Vocabulary? given = null)
+        CancellationToken cancellationToken, Vocabulary? given = null, Vocabulary? extend = null)
     {
         string saved = Path.Combine(options.CheckpointRoot, VocabularyFile);
         bool hasRun = Directory.Exists(options.CheckpointRoot) && Directory.EnumerateDirectories(options.CheckpointRoot).Any(d => LanguageModelTrainer.HasCheckpoint(d));
@@ -173,6 +173,7 @@ public static class LanguageModelPipeline
             Reader = options.Reader,
             VocabularySettings = options.Vocabulary,
             Vocabulary = fixedVocabulary,
+            BaseVocabulary = extend,
             CacheDirectory = options.CacheDirectory,
             Threads = options.Threads,
             Seed = options.Seed,

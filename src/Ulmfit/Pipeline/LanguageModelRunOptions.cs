@@ -154,6 +154,12 @@ public sealed record FineTuneOptions : LanguageModelRunOptions
     /// <summary>The paper's 2.6 (section 3.2).</summary>
     public override double GroupFactor { get; init; } = DiscriminativeLearningRates.PaperFactor;
 
+    /// <summary>Keep every word of the pretrained vocabulary and add the task's own words to it (up to
+    /// <see cref="LanguageModelRunOptions.Vocabulary"/>'s size), rather than cutting the vocabulary from the task's
+    /// text alone as fastai does. Why: with a few hundred documents of text the task-only vocabulary is a few thousand
+    /// words, and every other word the classifier later reads becomes <c>xxunk</c> although the pretrained LM knows it.</summary>
+    public bool ExtendPretrainedVocabulary { get; init; } = true;
+
     public override void Validate()
     {
         base.Validate();

@@ -25,6 +25,10 @@ public sealed record CorpusOptions
     /// <summary>Use this vocabulary instead of building one.</summary>
     public Vocabulary? Vocabulary { get; init; }
 
+    /// <summary>When no <see cref="Vocabulary"/> is given: grow this (pretrained) vocabulary by the corpus's own words
+    /// (<see cref="Data.Vocabulary.Extend"/>) instead of cutting a new one from the corpus alone.</summary>
+    public Vocabulary? BaseVocabulary { get; init; }
+
     /// <summary>Folder for the cached token stores and vocabularies.</summary>
     public required string CacheDirectory { get; init; }
 
@@ -65,7 +69,7 @@ public sealed class TokenizedCorpus : IDisposable
         CorpusLayout layout = CorpusLayout.Resolve(options.Inputs);
         Directory.CreateDirectory(options.CacheDirectory);
         var builder = new TokenStoreBuilderOptions { Threads = options.Threads, Progress = options.Progress };
-        Vocabulary? vocabulary = options.Vocabulary ?? (layout.TrainingFiles.Count > 1
+        Vocabulary? vocabulary = options.Vocabulary ?? (layout.TrainingFiles.Count > 1 || options.BaseVocabulary != null
             ? SharedVocabulary(layout.TrainingFiles, options, tokenizer, cancellationToken)
             : null);
 
@@ -118,10 +122,12 @@ public sealed class TokenizedCorpus : IDisposable
         return Path.Combine(options.CacheDirectory, $"{name}.{tag}.ulmtok");
     }
 
-    // Several shards share one vocabulary, counted over all of them. It is cached by the shards' content keys.
+    // Several shards share one vocabulary, counted over all of them. It is cached by the shards' content keys (and the
+    // base vocabulary's hash when one is extended).
     static Vocabulary SharedVocabulary(IReadOnlyList<string> files, CorpusOptions options, ITextTokenizer tokenizer, CancellationToken cancellationToken)
     {
         var keys = files.Select(f => TokenStoreCache.ComputeKey(Request(f, options, null), tokenizer.Version, cancellationToken));
+        if (options.BaseVocabulary != null) keys = keys.Append("extends " + options.BaseVocabulary.Hash);
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", keys))))[..16];
         string path = Path.Combine(options.CacheDirectory, $"vocab-{key}.json");
         if (File.Exists(path))
@@ -131,7 +137,9 @@ public sealed class TokenizedCorpus : IDisposable
         }
         IEnumerable<TextDocument> documents = files.SelectMany(f => DocumentReader.Read(f, options.Reader));
         TokenCounter counts = TokenCounter.Count(documents, tokenizer, options.Threads, cancellationToken);
-        Vocabulary vocabulary = Vocabulary.Build(counts, options.VocabularySettings);
+        Vocabulary vocabulary = options.BaseVocabulary != null
+            ? Vocabulary.Extend(options.BaseVocabulary, counts, options.VocabularySettings)
+            : Vocabulary.Build(counts, options.VocabularySettings);
         vocabulary.Save(path);
         return vocabulary;
     }

@@ -159,4 +159,32 @@ public class VocabularyTests
         Assert.Equal(2500, four.TotalTokens);
         Assert.Equal(Vocabulary.Build(one).Hash, Vocabulary.Build(four).Hash);
     }
+
+    [Fact]
+    public void Extending_keeps_every_pretrained_id_and_appends_the_tasks_new_words_by_frequency()
+    {
+        var pretrained = Vocabulary.Build(Counts(("the", 50), ("film", 40), ("good", 30)), new VocabularySettings(MinFrequency: 1));
+        var task = Counts(("film", 9), ("zombie", 7), ("gore", 4), ("rare", 2), ("xxbos", 99));
+
+        var extended = Vocabulary.Extend(pretrained, task, new VocabularySettings(MinFrequency: 3));
+
+        foreach (string token in pretrained.Tokens.Where(t => t != Vocabulary.Filler))
+            Assert.Equal(pretrained.Encode(token), extended.Encode(token));
+        Assert.Equal(["zombie", "gore"], extended.Tokens.Skip(pretrained.Tokens.Count(t => t != Vocabulary.Filler)).Take(2));
+        Assert.Equal(SpecialTokens.UnknownId, extended.Encode("rare"));   // below the minimum frequency
+        Assert.Equal(0, extended.Count % 8);
+    }
+
+    [Fact]
+    public void Extending_stops_at_the_maximum_size()
+    {
+        var pretrained = Vocabulary.Build(Counts(("a", 5), ("b", 4)), new VocabularySettings(MinFrequency: 1));
+        var task = Counts(Enumerable.Range(0, 50).Select(i => ($"w{i:D2}", 100L - i)).ToArray());
+
+        var extended = Vocabulary.Extend(pretrained, task, new VocabularySettings(MaxSize: 24));
+
+        Assert.Equal(24, extended.Count);
+        Assert.Equal(["a", "b", "w00", "w01"], extended.Tokens.Skip(9).Take(4));
+        Assert.Equal(pretrained.Encode("b"), extended.Encode("b"));
+    }
 }
