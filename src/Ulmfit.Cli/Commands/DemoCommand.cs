@@ -29,6 +29,8 @@ internal static class DemoCommand
             {
                 Train = train, Unlabeled = [unlabeled], LanguageModel = forwardLm, BackwardLanguageModel = backwardLm, OutputDirectory = Path.Combine(root, "model"),
                 LanguageModelEpochs = 3, Epochs = 3, Bptt = 20, BatchSize = 16, Vocabulary = new(4_000, 2),
+                // The demo shows the paper's stage 3 and a validation score, whatever the recipe would pick for its size.
+                Unfreezing = UnfreezingMode.Gradual, ValidFraction = 0.1,
                 Threads = context.Threads, Seed = (ulong)context.Seed,
             }, cancellationToken: token);
             output.Info($"validation accuracy {fit.ValidAccuracy:P2}");

@@ -20,26 +20,27 @@ internal static class FitCommand
         var train = new Option<string>("--train") { Description = "Labelled training documents (CSV with text and label columns).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder for the trained model (forward/, backward/, language models).", Required = true };
         var valid = new Option<string?>("--valid") { Description = "Labelled validation documents (default: --valid-pct of --train)." };
-        var validPct = new Option<double>("--valid-pct") { Description = "Share of the training set held out for validation when --valid is absent.", DefaultValueFactory = _ => 0.1 };
-        var unlabeled = new Option<string[]>("--unlabeled") { Description = "More of the task's text without labels (LM fine-tuning only).", AllowMultipleArgumentsPerToken = true };
+        var validPct = new Option<double?>("--valid-pct") { Description = $"Share of the training set held out for best-epoch selection when --valid is absent; 0 trains on all of it for a fixed schedule (default: the recipe's, 0 below {FitRecipe.FixedScheduleBelow:N0} labelled documents, else 0.1)." };
+        var unlabeled = new Option<string[]>("--unlabeled") { Description = $"More of the task's text without labels: LM fine-tuning reads it (at most {FitRecipe.UnlabelledTokenCap:N0} tokens an epoch unless --lm-max-tokens), and below {FitRecipe.FixedScheduleBelow:N0} labelled documents self-training pseudo-labels some of it.", AllowMultipleArgumentsPerToken = true };
+        var selfTraining = new Option<string?>("--self-training") { Description = $"on or off: label a sample of --unlabeled with the fitted model and train the classifier again with its most confident predictions added ({FitRecipe.PseudoLabelRatio} per labelled document, balanced per class). Default: on below {FitRecipe.FixedScheduleBelow:N0} labelled documents when --unlabeled is given." };
         var lm = new Option<string?>("--lm") { Description = $"Pretrained forward language model (default: the shipped English one, models/{ShippedLanguageModels.ForwardName})." };
         var backwardsLm = new Option<string?>("--backwards-lm") { Description = $"Pretrained backward language model: also train a backward classifier and ensemble them (default: the shipped one, models/{ShippedLanguageModels.BackwardName})." };
         var fromScratch = new Option<bool>("--from-scratch") { Description = "Use no pretrained language model: the classifier's encoder starts from random weights." };
         var forwardOnly = new Option<bool>("--forward-only") { Description = "Train the forward direction only (no backward model, no ensemble): half the time." };
         var backwardOnly = new Option<bool>("--backward-only") { Description = "Train the backward direction only (--backwards-lm or the shipped one); put its backward/ folder beside a forward/ one trained on the same data to ensemble them." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs of the last classifier stage (from scratch: all epochs).", DefaultValueFactory = _ => Defaults.Epochs };
-        var lmEpochs = new Option<int>("--lm-epochs") { Description = "LM fine-tuning epochs with everything training (0 skips LM fine-tuning).", DefaultValueFactory = _ => 2 };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs of the last classifier stage; --unfreeze all/last train 3 + this many (from scratch: all epochs). Default: the recipe's, {FitOptions.DefaultTotalEpochs} epochs in all or more to reach {FitRecipe.MinimumSteps} optimizer steps." };
+        var lmEpochs = new Option<int?>("--lm-epochs") { Description = $"LM fine-tuning epochs with everything training (0 skips LM fine-tuning). Default: {FitOptions.DefaultLanguageModelEpochs}." };
         var lr = new Option<double>("--lr") { Description = "Peak rate of the first classifier stage (halving per stage; from scratch a quarter of it).", DefaultValueFactory = _ => Defaults.LearningRate };
         var finalLr = new Option<double?>("--final-lr") { Description = "Rate of gradual unfreezing's last stage, every group training for --epochs (default: --lr/4; docs/results.md)." };
         var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Documents per batch (classifier) and parallel streams (LM fine-tuning). Default: the recipe's, about an eighth of the training documents, 8 to 64." };
         var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
-        var unfreeze = new Option<string>("--unfreeze") { Description = "gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --final-lr), all (every layer from the start at --lr/2) or last (the head only, at --lr).", DefaultValueFactory = _ => "gradual" };
+        var unfreeze = new Option<string?>("--unfreeze") { Description = $"gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --final-lr), all (every layer from the start at --lr/2) or last (the head only, at --lr). Default: the recipe's, all below {FitRecipe.UnfreezeAllBelow:N0} labelled documents, else gradual." };
         var groupFactor = new Option<double>("--group-factor") { Description = "The classifier's discriminative factor per layer group (the paper's: 2.6; 1 = off).", DefaultValueFactory = _ => Defaults.ClassifierGroupFactor };
         var lmSchedule = new Option<string>("--lm-schedule") { Description = "LM fine-tuning schedule: stlr (the paper), one-cycle or constant.", DefaultValueFactory = _ => "stlr" };
-        var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = "Cap on LM fine-tuning tokens per epoch (default: all of the task's text)." };
+        var lmMaxTokens = new Option<long?>("--lm-max-tokens") { Description = $"Cap on LM fine-tuning tokens per epoch (default: all of the labelled text; {FitRecipe.UnlabelledTokenCap:N0} with --unlabeled)." };
         var lmMaxValidTokens = new Option<long?>("--lm-max-valid-tokens") { Description = "Cap on held-out tokens LM fine-tuning scores after each epoch (default: all)." };
         var lmGroupFactor = new Option<double>("--lm-group-factor") { Description = "LM fine-tuning's discriminative factor per layer group (1 = off).", DefaultValueFactory = _ => 2.6 };
         var dropMult = new Option<double>("--drop-mult") { Description = "Scales the classifier's dropouts.", DefaultValueFactory = _ => Defaults.DropMult };
@@ -55,9 +56,13 @@ internal static class FitCommand
         var dtype = new DtypeOption();
         var command = new Command(classifierOnly ? "train-classifier" : "fit", classifierOnly
             ? "Stage 3 only: train the classifier on an already fine-tuned language model (--lm), with gradual unfreezing."
-            : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier.")
+            : "Train a text classifier the ULMFiT way: fine-tune the LM on the task's text, then the classifier. The recipe sizes " +
+              $"itself to the labelled data unless told otherwise: below {FitRecipe.FixedScheduleBelow:N0} labelled documents it trains on all of " +
+              "them for a fixed schedule (no validation split), below " + $"{FitRecipe.UnfreezeAllBelow:N0} every layer group from the start; " +
+              $"the batch is about an eighth of the documents (8 to 64) and the schedule at least {FitRecipe.MinimumSteps} optimizer steps; with " +
+              "--unlabeled and few labels it self-trains on confident predictions. The summary (and --json) says what it chose and why.")
         {
-            train, outDir, valid, validPct, unlabeled, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, finalLr, multiLabel, batchSize, bptt, maxLen,
+            train, outDir, valid, validPct, unlabeled, selfTraining, lm, backwardsLm, fromScratch, forwardOnly, backwardOnly, epochs, lmEpochs, lr, finalLr, multiLabel, batchSize, bptt, maxLen,
             trainSample, unfreeze, groupFactor, lmSchedule, lmGroupFactor, lmMaxTokens, lmMaxValidTokens, dropMult, labelSmoothing, balance, patience, emb, hidden, layers, arch, maxVocab,
         };
         inputs.AddTo(command);
@@ -78,6 +83,11 @@ internal static class FitCommand
             {
                 Train = parse.GetValue(train)!, OutputDirectory = parse.GetValue(outDir)!, Valid = parse.GetValue(valid),
                 ValidFraction = parse.GetValue(validPct), Unlabeled = parse.GetValue(unlabeled) ?? [],
+                SelfTraining = parse.GetValue(selfTraining) switch
+                {
+                    null => null, "on" => true, "off" => false,
+                    var other => throw new OptionException($"--self-training must be on or off (got '{other}')"),
+                },
                 // Shipped LMs fill in only for `fit` and only when no LM is named (a named forward LM has no shipped twin).
                 LanguageModel = parse.GetValue(fromScratch) || onlyBackward ? null : parse.GetValue(lm) ?? (classifierOnly ? null : ShippedLanguageModels.Forward),
                 BackwardLanguageModel = parse.GetValue(fromScratch) || parse.GetValue(forwardOnly) ? null
@@ -90,7 +100,7 @@ internal static class FitCommand
                 MaxLength = parse.GetValue(maxLen), TrainSample = parse.GetValue(trainSample),
                 Unfreezing = parse.GetValue(unfreeze) switch
                 {
-                    "gradual" => UnfreezingMode.Gradual, "all" => UnfreezingMode.All, "last" => UnfreezingMode.LastLayer,
+                    null => null, "gradual" => UnfreezingMode.Gradual, "all" => UnfreezingMode.All, "last" => UnfreezingMode.LastLayer,
                     var other => throw new OptionException($"--unfreeze must be gradual, all or last (got '{other}')"),
                 },
                 LanguageModelSchedule = LanguageModelCommandOptions.ParseSchedule(parse.GetValue(lmSchedule)!, "--lm-schedule"),
@@ -145,6 +155,11 @@ internal static class FitCommand
                             (e.ValidAccuracy is double a ? $", valid loss {e.ValidLoss:F4}, accuracy {a:P2}" : "") + $", {e.DocumentsPerSecond:N1} docs/s");
             output.Info($"{d.Direction} classifier saved to {d.ModelDirectory}");
         }
+        output.Info(result.Recipe.Describe());
+        if (result.SelfTraining is { } self)
+            output.Info(self.PseudoLabelled == 0
+                ? $"self-training skipped: the model predicted one class for all {self.Candidates:N0} unlabelled candidates"
+                : $"self-training: {self.PseudoLabelled:N0} pseudo-labelled documents from {self.Candidates:N0} unlabelled candidates; second classifier: {self.Recipe.Describe()}");
         output.Result(result.ValidAccuracy is double acc
             ? $"validation accuracy {acc:P2} (error {1 - acc:P2}); model: {result.ModelDirectory}"
             : $"model: {result.ModelDirectory} (no validation set)");
@@ -160,6 +175,21 @@ internal static class FitCommand
                 ["train_docs_per_s"] = Math.Round(d.Training.DocumentsPerSecond, 2),
                 ["lm_valid_perplexity"] = d.LanguageModel?.FinalValidation?.Perplexity,
             }).ToList(),
+            ["recipe"] = new Dictionary<string, object?>
+            {
+                ["labelled_documents"] = result.Recipe.Profile.LabelledDocuments, ["classes"] = result.Recipe.Profile.Classes,
+                ["smallest_class"] = result.Recipe.Profile.SmallestClass, ["median_words"] = result.Recipe.Profile.MedianWords,
+                ["batch_size"] = result.Recipe.BatchSize, ["unfreeze"] = FitRecipe.Name(result.Recipe.Unfreezing),
+                ["classifier_epochs"] = result.Recipe.FinalStageEpochs + 3, ["planned_steps"] = result.Recipe.PlannedSteps,
+                ["valid_fraction"] = result.Recipe.ValidFraction, ["selection"] = result.Recipe.Selection,
+                ["lm_epochs"] = result.Recipe.LanguageModelEpochs, ["lm_max_tokens_per_epoch"] = result.Recipe.LanguageModelMaxTokensPerEpoch,
+                ["pseudo_labels_per_class"] = result.Recipe.PseudoLabelsPerClass, ["reasons"] = result.Recipe.Reasons,
+            },
+            ["self_training"] = result.SelfTraining is not { } st ? null : new Dictionary<string, object?>
+            {
+                ["candidates"] = st.Candidates, ["pseudo_labelled"] = st.PseudoLabelled,
+                ["batch_size"] = st.Recipe.BatchSize, ["classifier_epochs"] = st.Recipe.FinalStageEpochs + 3, ["reasons"] = st.Recipe.Reasons,
+            },
             ["stage_seconds"] = result.StageSeconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 2)),
             ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 2),
             ["model"] = result.ModelDirectory,

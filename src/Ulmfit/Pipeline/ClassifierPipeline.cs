@@ -29,8 +29,17 @@ public sealed record FitDirectionResult(string Direction, string ModelDirectory,
 /// <param name="ValidAccuracy">Validation accuracy of the forward model, or of the ensemble when there are two.</param>
 /// <param name="StageSeconds">Wall time per stage.</param>
 /// <param name="Elapsed">Wall time of the whole fit.</param>
+/// <param name="Recipe">What the recipe chose for this data, and why.</param>
+/// <param name="SelfTraining">The self-training round, when there was one (<see cref="Directions"/> are then its classifiers).</param>
 public sealed record FitResult(string ModelDirectory, IReadOnlyList<FitDirectionResult> Directions, double? ValidAccuracy,
-    IReadOnlyDictionary<string, double> StageSeconds, TimeSpan Elapsed);
+    IReadOnlyDictionary<string, double> StageSeconds, TimeSpan Elapsed, FitRecipe Recipe, SelfTrainingResult? SelfTraining = null);
+
+/// <summary>A self-training round: how many unlabelled documents were scored and how many joined the labelled ones.</summary>
+/// <param name="Candidates">Unlabelled documents the first model labelled.</param>
+/// <param name="PseudoLabelled">Of those, the confident ones trained on (the same number per class).</param>
+/// <param name="Recipe">The second classifier's recipe (sized for the labelled plus pseudo-labelled documents).</param>
+/// <param name="FirstRound">The classifiers before self-training.</param>
+public sealed record SelfTrainingResult(int Candidates, int PseudoLabelled, FitRecipe Recipe, IReadOnlyList<FitDirectionResult> FirstRound);
 
 /// <summary>
 /// The whole ULMFiT job from files: fine-tune the pretrained LM on every bit of the task's text (stage 2), then train
@@ -42,6 +51,7 @@ public static class ClassifierPipeline
     public const string ForwardFolder = "forward";
     public const string BackwardFolder = "backward";
     public const string SampleFile = "train-sample.csv";
+    public const string SelfTrainingFile = "train-self-training.csv";
 
     public static async Task<FitResult> FitAsync(FitOptions options, IProgress<FitProgress>? progress = null, ILogger? logger = null,
         CancellationToken cancellationToken = default)
@@ -56,14 +66,22 @@ public static class ClassifierPipeline
             // very same labelled documents.
             string path = Path.Combine(options.OutputDirectory, SampleFile);
             var all = DocumentReader.Read(options.Train, options.Reader).ToList();
+            if (sample > all.Count)
+                throw new InvalidInputException(options.Train, null, null, $"holds {all.Count:N0} labelled documents, fewer than the training sample of {sample:N0} asked for");
             LabelledSample.WriteCsv(LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7)), options.Reader, path);
             options = options with { Train = path };
         }
+        var recipe = FitRecipe.Choose(DataProfile.Read(options.Train, options.Reader, options.MultiLabel, options.Valid != null), options);
+        logger?.LogInformation("{Recipe}", recipe.Describe());
         var directions = new List<FitDirectionResult>();
         if (!options.BackwardOnly)
-            directions.Add(await FitDirection(options, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken));
+            directions.Add(await FitDirection(options, recipe, ForwardFolder, options.LanguageModel, backwards: false, stages, progress, logger, cancellationToken));
         if (options.BackwardLanguageModel != null)
-            directions.Add(await FitDirection(options, BackwardFolder, options.BackwardLanguageModel, backwards: true, stages, progress, logger, cancellationToken));
+            directions.Add(await FitDirection(options, recipe, BackwardFolder, options.BackwardLanguageModel, backwards: true, stages, progress, logger, cancellationToken));
+
+        SelfTrainingResult? selfTraining = null;
+        if (recipe.PseudoLabelsPerClass > 0)
+            (directions, selfTraining) = await SelfTrain(options, recipe, directions, stages, progress, logger, cancellationToken);
 
         double? accuracy = directions[0].Training.Validation?.Accuracy;
         if (directions.Count == 2 && directions.All(d => d.Training.Validation != null) && directions[0].ValidationLabels is { } labels)
@@ -72,12 +90,54 @@ public static class ClassifierPipeline
             var averaged = ClassifierEnsemble.Average([.. directions.Select(d => d.Training.Validation!.Probabilities)]);
             accuracy = EnsembleAccuracy(averaged, labels);
         }
-        return new FitResult(options.OutputDirectory, directions, accuracy, stages, clock.Elapsed);
+        return new FitResult(options.OutputDirectory, directions, accuracy, stages, clock.Elapsed, recipe, selfTraining);
     }
 
-    // A one-class label column is found before LM fine-tuning spends minutes on the text, not after.
+    // Self-training: the fitted model (the ensemble when there are two directions) labels a seeded sample of the
+    // unlabelled documents; its most confident predictions, balanced per class, join the labelled documents, and each
+    // direction's classifier trains again on them from its fine-tuned LM (no second LM fine-tuning).
+    static async Task<(List<FitDirectionResult>, SelfTrainingResult)> SelfTrain(FitOptions o, FitRecipe recipe, List<FitDirectionResult> first,
+        Dictionary<string, double> stages, IProgress<FitProgress>? progress, ILogger? logger, CancellationToken token)
+    {
+        var clock = Stopwatch.StartNew();
+        var unlabelledReader = o.Reader with { LabelRequired = false };
+        var pool = o.Unlabeled.SelectMany(f => DocumentReader.Read(f, unlabelledReader)).Where(d => d.Fields.Any(f => !string.IsNullOrWhiteSpace(f))).ToList();
+        var candidates = LabelledSample.Pick(pool, Math.Min(pool.Count, recipe.PseudoLabelCandidates), Xoshiro256StarStar.DeriveSeed(o.Seed, 11));
+        IReadOnlyList<TextDocument> pseudo;
+        using (var fitted = FittedModel.Load(o.OutputDirectory))
+            pseudo = PseudoLabels.Pick(candidates, fitted.Predict(candidates, token), fitted.Classes, recipe.PseudoLabelsPerClass);
+        stages["self_training_labelling"] = clock.Elapsed.TotalSeconds;
+        if (pseudo.Count == 0)
+        {
+            // The first model predicted a single class for every candidate: nothing balanced to add.
+            logger?.LogWarning("self-training skipped: the model predicted one class for all {Candidates} unlabelled candidates", candidates.Count);
+            return (first, new SelfTrainingResult(candidates.Count, 0, recipe, first));
+        }
+        var labelled = DocumentReader.Read(o.Train, o.Reader).ToList();
+        string path = Path.Combine(o.OutputDirectory, SelfTrainingFile);
+        LabelledSample.WriteCsv(labelled.Concat(pseudo), o.Reader, path);
+
+        var again = o with { Train = path, LanguageModelEpochs = 0, TrainSample = null };
+        var second = FitRecipe.Choose(DataProfile.Read(path, o.Reader, o.MultiLabel, o.Valid != null), again) with { PseudoLabelsPerClass = 0 };
+        logger?.LogInformation("self-training: {Pseudo} pseudo-labelled documents from {Candidates} candidates; {Recipe}", pseudo.Count, candidates.Count, second.Describe());
+        var directions = new List<FitDirectionResult>();
+        foreach (var d in first)
+        {
+            string lm = d.LanguageModel?.ModelDirectory ?? (d.Direction == BackwardFolder ? o.BackwardLanguageModel : o.LanguageModel)!;
+            var stageSeconds = new Dictionary<string, double>();
+            directions.Add(await FitDirection(again, second, d.Direction, lm, backwards: d.Direction == BackwardFolder, stageSeconds, progress, logger, token) with { LanguageModel = d.LanguageModel });
+            foreach (var (key, seconds) in stageSeconds) stages[$"self_training_{key}"] = seconds;
+        }
+        return (directions, new SelfTrainingResult(candidates.Count, pseudo.Count, second, first));
+    }
+
+    // A one-class label column, or an unlabelled file without a document, is found before LM fine-tuning spends
+    // minutes on the text, not after.
     static void RequireTwoClasses(FitOptions o)
     {
+        foreach (string file in o.Unlabeled)
+            if (!DocumentReader.Read(file, o.Reader with { LabelRequired = false }).Any())
+                throw new InvalidInputException(file, null, null, "holds no documents: an unlabelled file needs at least one (or drop it from --unlabeled)");
         var classes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var document in DocumentReader.Read(o.Train, o.Reader))
         {
@@ -95,7 +155,7 @@ public static class ClassifierPipeline
         return probabilities.Length == 0 ? 0 : (double)correct / probabilities.Length;
     }
 
-    static async Task<FitDirectionResult> FitDirection(FitOptions o, string direction, string? languageModel, bool backwards,
+    static async Task<FitDirectionResult> FitDirection(FitOptions o, FitRecipe recipe, string direction, string? languageModel, bool backwards,
         Dictionary<string, double> stages, IProgress<FitProgress>? progress, ILogger? logger, CancellationToken token)
     {
         var stageClock = Stopwatch.StartNew();
@@ -106,7 +166,7 @@ public static class ClassifierPipeline
             && ModelPackage.ReadManifest(languageModel).Architecture.Architecture is var actual && actual != wanted)
             throw new InvalidInputException(languageModel, null, null,
                 $"holds a language model of architecture '{actual.Name()}', but the classifier was asked to be '{wanted.Name()}' (drop --arch, or train from scratch)");
-        if (languageModel != null && o.LanguageModelEpochs > 0)
+        if (languageModel != null && recipe.LanguageModelEpochs > 0)
         {
             var inputs = new List<string> { o.Train };
             if (o.Valid != null) inputs.Add(o.Valid);
@@ -114,8 +174,8 @@ public static class ClassifierPipeline
             tuned = await LanguageModelPipeline.FineTuneAsync(new FineTuneOptions
             {
                 PretrainedModel = languageModel, Inputs = inputs, OutputDirectory = Path.Combine(o.OutputDirectory, $"lm-{direction}"),
-                Epochs = o.LanguageModelEpochs, MaxTokensPerEpoch = o.LanguageModelMaxTokensPerEpoch, MaxValidationTokens = o.LanguageModelMaxValidationTokens, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed, Precision = o.Precision,
-                Bptt = o.Bptt, BatchSize = o.BatchSize, Vocabulary = o.Vocabulary,
+                Epochs = recipe.LanguageModelEpochs, MaxTokensPerEpoch = recipe.LanguageModelMaxTokensPerEpoch, MaxValidationTokens = o.LanguageModelMaxValidationTokens, Reader = o.Reader with { LabelRequired = false }, Threads = o.Threads, Seed = o.Seed, Precision = o.Precision,
+                Bptt = o.Bptt, BatchSize = recipe.BatchSize, Vocabulary = o.Vocabulary,
                 Schedule = o.LanguageModelSchedule, GroupFactor = o.LanguageModelGroupFactor,
                 Resume = Directory.Exists(Path.Combine(o.OutputDirectory, $"lm-{direction}", "checkpoints")),
             }, progress == null ? null : new InlineProgress<LanguageModelRunProgress>(p => progress.Report(new(direction, "finetune-lm", p, null))), logger, token);
@@ -164,7 +224,7 @@ public static class ClassifierPipeline
                 lm?.Dispose();
                 lm = null;
 
-                var trainer = new ClassifierTrainer(classifier, training, validation, TrainerOptions(o, pretrained: lmPath != null, training), logger);
+                var trainer = new ClassifierTrainer(classifier, training, validation, TrainerOptions(o, recipe, pretrained: lmPath != null, training), logger);
                 var result = await trainer.TrainAsync(progress == null ? null : new InlineProgress<ClassifierProgress>(p => progress.Report(new(direction, "classifier", null, p))), token);
                 stages[$"{direction}_classifier"] = stageClock.Elapsed.TotalSeconds;
 
@@ -193,7 +253,7 @@ public static class ClassifierPipeline
         }
     }
 
-    internal static ClassifierTrainerOptions TrainerOptions(FitOptions o, bool pretrained, ClassificationDataset training)
+    internal static ClassifierTrainerOptions TrainerOptions(FitOptions o, FitRecipe recipe, bool pretrained, ClassificationDataset training)
     {
         double lr = o.LearningRate;
         // fastai's ULMFiT recipe (2e-2, 1e-2, 5e-3, then 1e-3 for everything) scaled by the first stage's rate; from
@@ -201,11 +261,13 @@ public static class ClassifierPipeline
         // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
         // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
         double finalRate = o.FinalLearningRate ?? FitOptions.DefaultFinalLearningRate(lr);
-        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs, lr / 4) : o.Unfreezing switch
+        // From scratch --epochs is the whole count; the recipe's count is all its stages'.
+        int epochs = recipe.FinalStageEpochs;
+        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs ?? 3 + epochs, lr / 4) : recipe.Unfreezing switch
         {
-            UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + o.Epochs, lr / 2),
-            UnfreezingMode.LastLayer => [new(1, 3 + o.Epochs, lr)],
-            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, o.Epochs, finalRate)],
+            UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + epochs, lr / 2),
+            UnfreezingMode.LastLayer => [new(1, 3 + epochs, lr)],
+            _ => [new(1, 1, lr), new(2, 1, lr / 2), new(3, 1, lr / 4), new(null, epochs, finalRate)],
         };
         return new ClassifierTrainerOptions
         {
@@ -214,8 +276,8 @@ public static class ClassifierPipeline
             GroupLearningRateFactor = pretrained ? o.ClassifierGroupFactor : 1,
             LabelSmoothing = o.LabelSmoothing,
             ClassWeights = o.BalanceClasses ? ClassifierTrainerOptions.BalancedClassWeights(training.ClassCounts()) : null,
-            Batching = new ClassifierBatchingOptions { BatchSize = o.BatchSize },
-            ValidFraction = o.Valid == null ? o.ValidFraction : 0,
+            Batching = new ClassifierBatchingOptions { BatchSize = recipe.BatchSize },
+            ValidFraction = o.Valid == null ? recipe.ValidFraction : 0,
             EarlyStoppingPatience = o.EarlyStoppingPatience,
             TuneThresholds = o.MultiLabel,
             Seed = (long)o.Seed,

@@ -13,7 +13,9 @@ public sealed record FitOptions
     /// <summary>Labelled validation documents; null: <see cref="ValidFraction"/> of the training set (stratified).</summary>
     public string? Valid { get; init; }
 
-    public double ValidFraction { get; init; } = 0.1;
+    /// <summary>Share of the training set held out for best-epoch selection; 0 trains on all of it for a fixed schedule.
+    /// Null: the recipe's (<see cref="FitRecipe.FixedScheduleBelow"/>).</summary>
+    public double? ValidFraction { get; init; }
 
     /// <summary>Use only this many labelled training documents (a seeded, stratified sample, written to
     /// <c>train-sample.csv</c> in the output folder so the run can be inspected and repeated); null uses them all.
@@ -21,8 +23,15 @@ public sealed record FitOptions
     /// training set, comes out of the sample.</summary>
     public int? TrainSample { get; init; }
 
-    /// <summary>More of the task's text without labels, for LM fine-tuning only.</summary>
+    /// <summary>More of the task's text without labels: LM fine-tuning reads it, and with few labels self-training
+    /// pseudo-labels some of it (<see cref="SelfTraining"/>).</summary>
     public IReadOnlyList<string> Unlabeled { get; init; } = [];
+
+    /// <summary>Self-training on <see cref="Unlabeled"/>: the fitted model labels a sample of it, and the classifier
+    /// trains again with its most confident predictions added (<see cref="FitRecipe.PseudoLabelRatio"/>). Null: the
+    /// recipe's (on below <see cref="FitRecipe.FixedScheduleBelow"/> labelled documents); needs unlabelled text and
+    /// single-label data.</summary>
+    public bool? SelfTraining { get; init; }
 
     /// <summary>Pretrained forward language model; by default the shipped English one
     /// (<see cref="ShippedLanguageModels.Forward"/>, null when not installed). Null trains the classifier from scratch
@@ -44,19 +53,27 @@ public sealed record FitOptions
     public DocumentReaderOptions Reader { get; init; } = new() { LabelRequired = true };
     public bool MultiLabel { get; init; }
 
-    /// <summary>LM fine-tuning epochs with every group training (after one frozen epoch); 0 skips LM fine-tuning.</summary>
-    public int LanguageModelEpochs { get; init; } = 2;
+    /// <summary>LM fine-tuning epochs with every group training (after one frozen epoch); 0 skips LM fine-tuning.
+    /// Null: <see cref="DefaultLanguageModelEpochs"/>.</summary>
+    public int? LanguageModelEpochs { get; init; }
 
-    /// <summary>Cap on the LM fine-tuning tokens per epoch (a shuffled prefix of the task's text); null: all of it.
-    /// IMDb's 50,000 unlabelled reviews are about 15 M tokens, hours per epoch on a CPU.</summary>
+    /// <summary>LM fine-tuning's default: two epochs with everything training after the frozen one.</summary>
+    public const int DefaultLanguageModelEpochs = 2;
+
+    /// <summary>Cap on the LM fine-tuning tokens per epoch (a shuffled prefix of the task's text); null: all of the
+    /// labelled text, or <see cref="FitRecipe.UnlabelledTokenCap"/> when unlabelled text is given.</summary>
     public long? LanguageModelMaxTokensPerEpoch { get; init; }
 
     /// <summary>Cap on the held-out tokens LM fine-tuning scores after each epoch; null: the whole held-out split.</summary>
     public long? LanguageModelMaxValidationTokens { get; init; }
 
-    /// <summary>Epochs of the final (all groups) classifier stage; the earlier gradual-unfreezing stages take one each.
-    /// From scratch: the number of epochs.</summary>
-    public int Epochs { get; init; } = 7;
+    /// <summary>Epochs of the final (all groups) classifier stage; the earlier gradual-unfreezing stages take one each
+    /// ("all" and "last" train 3 + this many). From scratch: the number of epochs. Null: the recipe's
+    /// (<see cref="FitRecipe.MinimumSteps"/>; <see cref="DefaultTotalEpochs"/> on larger sets).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Classifier epochs in all when the data gives enough steps: fastai's ULMFiT recipe (1 + 1 + 1 + 7).</summary>
+    public const int DefaultTotalEpochs = 10;
 
     /// <summary>Peak learning rate of the first classifier stage (fastai's recipe: 2e-2, halving per stage); from
     /// scratch the single stage's rate.</summary>
@@ -76,8 +93,9 @@ public sealed record FitOptions
     /// </summary>
     public static double DefaultFinalLearningRate(double learningRate) => learningRate / 4;
 
-    /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these).</summary>
-    public UnfreezingMode Unfreezing { get; init; } = UnfreezingMode.Gradual;
+    /// <summary>How the classifier's pretrained layers are released (the paper's table 6 compares these). Null: the
+    /// recipe's (<see cref="FitRecipe.UnfreezeAllBelow"/>).</summary>
+    public UnfreezingMode? Unfreezing { get; init; }
 
     /// <summary>The classifier's discriminative factor between layer groups (the paper's is 2.6). The default, 1, is
     /// what measured best with the shipped small LMs (TREC-6, docs/results.md: 2.6 left the encoder training too
@@ -91,7 +109,9 @@ public sealed record FitOptions
     public double LanguageModelGroupFactor { get; init; } = Training.DiscriminativeLearningRates.PaperFactor;
 
     public double DropMult { get; init; } = 0.3;
-    public int BatchSize { get; init; } = 64;
+    /// <summary>Documents per classifier batch and LM fine-tuning's parallel streams. Null: the recipe's
+    /// (<see cref="FitRecipe.BatchSizeFor"/>).</summary>
+    public int? BatchSize { get; init; }
     public int Bptt { get; init; } = 70;
     public int MaxLength { get; init; } = 1440;
     public double LabelSmoothing { get; init; }
@@ -126,16 +146,16 @@ public sealed record FitOptions
         if (!BackwardOnly && BackwardLanguageModel != null && LanguageModel == null) throw new ArgumentException("a backward LM needs a forward LM too (to train from scratch, set both to null)");
         if (ValidFraction is < 0 or >= 1) throw new ArgumentException($"the validation fraction must be in [0, 1) (got {ValidFraction})");
         if (TrainSample is < 2) throw new ArgumentException($"the training sample needs at least 2 documents (got {TrainSample})");
-        if (Epochs < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
-        if (LanguageModelEpochs < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
+        if (Epochs is < 1) throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
+        if (LanguageModelEpochs is < 0) throw new ArgumentException($"LM epochs must be >= 0 (got {LanguageModelEpochs})");
         if (LanguageModelMaxValidationTokens is < 2) throw new ArgumentException($"the LM validation token cap must be at least 2 (got {LanguageModelMaxValidationTokens})");
         if (LanguageModelMaxTokensPerEpoch is < 1) throw new ArgumentException($"the LM token cap must be positive (got {LanguageModelMaxTokensPerEpoch})");
         if (!(ClassifierGroupFactor >= 1)) throw new ArgumentException($"the classifier group factor must be at least 1 (got {ClassifierGroupFactor})");
         if (!(LanguageModelGroupFactor >= 1)) throw new ArgumentException($"the LM group factor must be at least 1 (got {LanguageModelGroupFactor})");
         if (!(LearningRate > 0)) throw new ArgumentException($"the learning rate must be positive (got {LearningRate})");
         if (FinalLearningRate is { } final && !(final > 0)) throw new ArgumentException($"the final stage's learning rate must be positive (got {final})");
-        if (FinalLearningRate != null && Unfreezing != UnfreezingMode.Gradual) throw new ArgumentException("a final stage's learning rate applies to gradual unfreezing only");
-        if (BatchSize < 1 || Bptt < 2 || MaxLength < Bptt) throw new ArgumentException("need batch size >= 1, bptt >= 2 and max length >= bptt");
+        if (FinalLearningRate != null && Unfreezing is not (null or UnfreezingMode.Gradual)) throw new ArgumentException("a final stage's learning rate applies to gradual unfreezing only");
+        if (BatchSize is < 1 || Bptt < 2 || MaxLength < Bptt) throw new ArgumentException("need batch size >= 1, bptt >= 2 and max length >= bptt");
         Reader.Validate();
         Vocabulary.Validate();
     }

@@ -23,7 +23,7 @@ public class ClassifierCommandTests : IDisposable
         string model = Path.Combine(_dir, "model"), fitJson = Path.Combine(_dir, "fit.json");
         var fit = new CapturedConsole();
         int code = CliApp.Run(["fit", "--train", Sample("train.csv"), "--out", model, "--lm", lm, "--lm-epochs", "1", "--epochs", "1",
-            "--lm-max-tokens", "600", "--bptt", "12", "--batch-size", "16", "--json", fitJson], fit);
+            "--lm-max-tokens", "600", "--bptt", "12", "--batch-size", "16", "--unfreeze", "gradual", "--valid-pct", "0.1", "--json", fitJson], fit);
         Assert.True(code == 0, string.Join("\n", fit.Errors));
         // LM fine-tuning saw at most the capped prefix of the task's text
         string lastCheckpoint = Directory.GetDirectories(Path.Combine(model, "lm-forward", "checkpoints", "finetune-all")).Order().Last();
@@ -146,6 +146,66 @@ public class ClassifierCommandTests : IDisposable
             Assert.Single(console.Errors);
             Assert.False(Directory.Exists(outDir));
         }
+    }
+
+    [Fact]
+    public void A_low_shot_fit_on_the_defaults_sizes_its_recipe_learns_and_self_trains_on_unlabelled_text()
+    {
+        // Given a tiny LM pretrained on the sample's unlabelled text
+        string lm = Path.Combine(_dir, "lm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "2", "--lr", "3e-2", "--schedule", "one-cycle",
+            "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], new CapturedConsole()));
+
+        // When fit runs on 60 labelled tickets with nothing but the unlabelled file added
+        string model = Path.Combine(_dir, "lowshot"), fitJson = Path.Combine(_dir, "lowshot.json");
+        var fit = new CapturedConsole();
+        int code = CliApp.Run(["fit", "--train", Sample("train.csv"), "--train-sample", "60", "--unlabeled", Sample("unlabeled.csv"), "--out", model,
+            "--lm", lm, "--bptt", "12", "--json", fitJson], fit);
+        Assert.True(code == 0, string.Join("\n", fit.Errors));
+
+        // Then the recipe is the low-shot one, said in the summary and the JSON
+        Assert.Contains(fit.Infos, l => l.StartsWith("recipe for 60 labelled documents, 5 classes") && l.Contains("unfreezing all") && l.Contains("fixed schedule"));
+        using (var summary = JsonDocument.Parse(File.ReadAllText(fitJson)))
+        {
+            var recipe = summary.RootElement.GetProperty("recipe");
+            Assert.Equal(60, recipe.GetProperty("labelled_documents").GetInt32());
+            Assert.Equal(8, recipe.GetProperty("batch_size").GetInt32());
+            Assert.Equal("all", recipe.GetProperty("unfreeze").GetString());
+            Assert.Equal(0, recipe.GetProperty("valid_fraction").GetDouble());
+            Assert.True(recipe.GetProperty("planned_steps").GetInt64() >= Ulmfit.Pipeline.FitRecipe.MinimumSteps);
+            Assert.Equal(JsonValueKind.Null, summary.RootElement.GetProperty("valid_accuracy").ValueKind);
+            // and self-training added pseudo-labelled tickets, the same number per class, to a second classifier
+            var self = summary.RootElement.GetProperty("self_training");
+            int pseudo = self.GetProperty("pseudo_labelled").GetInt32();
+            Assert.InRange(pseudo, 5, 2 * 60);
+            Assert.Equal(0, pseudo % 5);
+            Assert.Equal(1 + 60 + pseudo, File.ReadAllLines(Path.Combine(model, Ulmfit.Pipeline.ClassifierPipeline.SelfTrainingFile)).Length);
+        }
+
+        // And the model learned: clearly better than always answering the commonest class on held-out tickets
+        string evalJson = Path.Combine(_dir, "lowshot-eval.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--json", evalJson], new CapturedConsole()));
+        using var eval = JsonDocument.Parse(File.ReadAllText(evalJson));
+        var labels = File.ReadAllLines(Sample("test.csv")).Skip(1).Select(l => l.Split(',')[0]).ToList();
+        double majority = labels.GroupBy(l => l).Max(g => g.Count()) / (double)labels.Count;
+        Assert.True(eval.RootElement.GetProperty("accuracy").GetDouble() > majority + 0.1,
+            $"accuracy {eval.RootElement.GetProperty("accuracy").GetDouble():P1} against the majority class's {majority:P1}");
+    }
+
+    [Fact]
+    public void Fit_refuses_a_training_sample_larger_than_the_data_and_an_empty_unlabelled_file()
+    {
+        var console = new CapturedConsole();
+        string outDir = Path.Combine(_dir, "m");
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["fit", "--train", Sample("train.csv"), "--train-sample", "5000", "--out", outDir, "--from-scratch", "--emb", "8", "--hidden", "8"], console));
+        Assert.Contains("fewer than the training sample of 5,000", Assert.Single(console.Errors));
+
+        string empty = Path.Combine(_dir, "empty.csv");
+        File.WriteAllText(empty, "text\n");
+        console = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["fit", "--train", Sample("train.csv"), "--unlabeled", empty, "--out", Path.Combine(_dir, "m2"), "--from-scratch", "--emb", "8", "--hidden", "8"], console));
+        Assert.Contains("holds no documents", Assert.Single(console.Errors));
+        Assert.Contains("empty.csv", console.Errors[0]);
     }
 
     [Fact]

@@ -9,9 +9,13 @@ public class UnfreezingModeTests
     static readonly ClassificationDataset Two = ClassificationDataset.SingleLabel(
         new InMemoryTokenDocuments([[5, 6, 7], [8, 9]]), [0, 1], ["a", "b"]);
 
+    static readonly DataProfile TwoDocuments = new(2, 2, 1, 3, HasValidationFile: false);
+
+    static ClassifierTrainerOptions Trainer(FitOptions options, bool pretrained, ClassificationDataset training) =>
+        ClassifierPipeline.TrainerOptions(options, FitRecipe.Choose(TwoDocuments with { LabelledDocuments = training.Count }, options), pretrained, training);
+
     static IReadOnlyList<UnfreezingStage> Stages(UnfreezingMode mode, bool pretrained = true) =>
-        ClassifierPipeline.TrainerOptions(new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, Unfreezing = mode },
-            pretrained, Two).Stages;
+        Trainer(new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, Unfreezing = mode }, pretrained, Two).Stages;
 
     [Fact]
     public void Gradual_unfreezing_releases_one_more_group_per_epoch_then_all()
@@ -41,9 +45,9 @@ public class UnfreezingModeTests
         var large = ClassificationDataset.SingleLabel(new InMemoryTokenDocuments([.. Enumerable.Range(0, n).Select(i => new[] { 5 + i % 3 })]),
             [.. Enumerable.Range(0, n).Select(i => i % 2)], ["a", "b"]);
         var options = new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2 };
-        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 5e-3 }, ClassifierPipeline.TrainerOptions(options, true, large).Stages.Select(s => s.LearningRate), new RateComparer());
+        Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 5e-3 }, Trainer(options, true, large).Stages.Select(s => s.LearningRate), new RateComparer());
 
-        var given = ClassifierPipeline.TrainerOptions(options with { FinalLearningRate = 2e-3 }, true, Two).Stages;
+        var given = Trainer(options with { FinalLearningRate = 2e-3 }, true, Two).Stages;
         Assert.Equal(new[] { 2e-2, 1e-2, 5e-3, 2e-3 }, given.Select(s => s.LearningRate), new RateComparer());
         Assert.Equal(2, given[^1].Epochs);
     }
