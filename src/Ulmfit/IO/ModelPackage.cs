@@ -81,20 +81,42 @@ public sealed class ModelPackage : IDisposable
 
         Directory.CreateDirectory(folder);
         string manifestPath = Path.Combine(folder, ModelManifest.FileName);
-        // From here until the new manifest is in place the folder is not a package, rather than a mixed one.
-        File.Delete(manifestPath);
-        vocabulary.Save(Path.Combine(folder, VocabularyRecord.DefaultFile));
-        string weightsPath = Path.Combine(folder, WeightsRecord.DefaultFile);
-        var metadata = new Dictionary<string, string>
+        string vocabularyPath = Path.Combine(folder, VocabularyRecord.DefaultFile), weightsPath = Path.Combine(folder, WeightsRecord.DefaultFile);
+        // Everything is written beside the old package first, so a failure (a full disk, say) leaves the old package
+        // whole; only then do renames, which need no space, swap the files in, the manifest last. Between the first
+        // rename and the manifest's the folder is not a package rather than a mixed one.
+        string token = Guid.NewGuid().ToString("N");
+        string vocabularyTemp = Path.Combine(folder, $".{VocabularyRecord.DefaultFile}.{token}.tmp");
+        string weightsTemp = Path.Combine(folder, $".{WeightsRecord.DefaultFile}.{token}.tmp");
+        try
         {
-            ["format"] = "pt",
-            ["ulmfit_kind"] = ModelManifestJson.KindName(manifest.Kind),
-            ["ulmfit_format_version"] = ModelManifest.CurrentFormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        SafetensorsWriter.Write(weightsPath, weights, metadata);
-        ModelManifest final = draft with { Weights = new WeightsRecord(WeightsRecord.DefaultFile, new FileInfo(weightsPath).Length, weights.Count, BoundedFile.Sha256(weightsPath)) };
-        AtomicFile.Write(manifestPath, stream => stream.Write(final.ToJson()));
-        return final;
+            vocabulary.Save(vocabularyTemp);
+            var metadata = new Dictionary<string, string>
+            {
+                ["format"] = "pt",
+                ["ulmfit_kind"] = ModelManifestJson.KindName(manifest.Kind),
+                ["ulmfit_format_version"] = ModelManifest.CurrentFormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            SafetensorsWriter.Write(weightsTemp, weights, metadata);
+            ModelManifest final = draft with { Weights = new WeightsRecord(WeightsRecord.DefaultFile, new FileInfo(weightsTemp).Length, weights.Count, BoundedFile.Sha256(weightsTemp)) };
+            byte[] json = final.ToJson();
+            using var manifestFile = new AtomicFile(manifestPath);
+            using (FileStream stream = manifestFile.Create())
+            {
+                stream.Write(json);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Delete(manifestPath);
+            File.Move(vocabularyTemp, vocabularyPath, overwrite: true);
+            File.Move(weightsTemp, weightsPath, overwrite: true);
+            manifestFile.Commit();
+            return final;
+        }
+        finally
+        {
+            foreach (string temp in new[] { vocabularyTemp, weightsTemp })
+                try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 
     /// <summary>Writes this package into <paramref name="folder"/> (see <see cref="Save(string, ModelManifest, Vocabulary, IReadOnlyDictionary{string, Tensor})"/>).</summary>

@@ -79,6 +79,16 @@ public static class ClassifierPipeline
         if (options.BackwardLanguageModel != null)
             directions.Add(await FitDirection(options, recipe, BackwardFolder, options.BackwardLanguageModel, backwards: true, stages, progress, logger, cancellationToken));
 
+        // A forward-only run into a folder that held a forward + backward model must not leave the old backward
+        // classifier there: evaluate and predict would average it in. (A backward-only run keeps a forward/ beside
+        // it: that is how the two directions are trained one per core and then ensembled.)
+        string staleBackward = Path.Combine(options.OutputDirectory, BackwardFolder);
+        if (!options.BackwardOnly && options.BackwardLanguageModel == null && LanguageModelFolder.Exists(staleBackward))
+        {
+            logger?.LogWarning("removed the backward classifier of an earlier run from {Folder}: this run trained the forward direction only", staleBackward);
+            Directory.Delete(staleBackward, recursive: true);
+        }
+
         SelfTrainingResult? selfTraining = null;
         if (recipe.PseudoLabelsPerClass > 0)
             (directions, selfTraining) = await SelfTrain(options, recipe, directions, stages, progress, logger, cancellationToken);

@@ -146,6 +146,11 @@ public class ClassifierCommandTests : IDisposable
             Assert.Single(console.Errors);
             Assert.False(Directory.Exists(outDir));
         }
+
+        // And a forward-only fit into the ensemble's folder leaves no stale backward classifier to be averaged in
+        Assert.Equal(0, CliApp.Run(["fit", "--forward-only", "--lm", forwardLm, "--out", model, .. quick], new CapturedConsole()));
+        Assert.True(Directory.Exists(Path.Combine(model, "forward")));
+        Assert.False(Directory.Exists(Path.Combine(model, "backward")));
     }
 
     [Fact]

@@ -300,6 +300,22 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
+    public void A_save_that_fails_while_writing_leaves_the_old_package_whole()
+    {
+        string folder = SavedPackage();
+        using var before = ModelPackage.Load(folder);
+        using var module = new AwdLstmShapedModule(AwdLstmShapedModule.TinySpec(), seed: 5);
+        var weights = module.state_dict();
+        using (no_grad()) weights[AwdLstmWeightNames.Embedding][0, 0] = float.NaN;   // the writer refuses it mid-save
+
+        Assert.ThrowsAny<Exception>(() => ModelPackage.Save(folder, LanguageModelManifest(module.Spec), TinyVocabulary(), weights));
+
+        using var after = ModelPackage.Load(folder);
+        Assert.True(TestTensors.Identical(before.Weights[AwdLstmWeightNames.Embedding], after.Weights[AwdLstmWeightNames.Embedding]));
+        Assert.DoesNotContain(TempDirectory.FilesIn(folder), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_classifier_package_keeps_its_labels_and_head_weights()
     {
         var spec = AwdLstmShapedModule.TinySpec() with
