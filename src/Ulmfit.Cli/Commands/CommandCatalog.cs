@@ -16,6 +16,7 @@ internal static class CommandCatalog
         yield return FitCommand.CreateTrainClassifier(common, output);
         yield return EvaluateCommand.Create(common, output);
         yield return PredictCommand.Create(common, output);
+        yield return ServeCommand.Create(common, output);
         yield return LrFindCommand.Create(common, output);
         yield return GenerateCommand.Create(common, output);
         yield return ImportFastaiCommand.Create(common, output);
