@@ -11,13 +11,20 @@ public class ClassifierCommandTests : IDisposable
 
     static string Sample(string file) => Path.Combine(RepositoryPaths.Samples, "support-tickets", file);
 
+    // A 16/32 LM on the sample's unlabelled text: a few seconds.
+    string PretrainTinyLanguageModel()
+    {
+        string lm = Path.Combine(_dir, "lm");
+        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "2", "--lr", "3e-2", "--schedule", "one-cycle",
+            "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], new CapturedConsole()));
+        return lm;
+    }
+
     [Fact]
     public void Fit_with_a_language_model_then_evaluate_and_predict_agree_and_keep_input_order()
     {
         // Given a tiny LM pretrained on the sample's unlabelled text
-        string lm = Path.Combine(_dir, "lm");
-        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "2", "--lr", "3e-2", "--schedule", "one-cycle",
-            "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], new CapturedConsole()));
+        string lm = PretrainTinyLanguageModel();
 
         // When the whole job runs: LM fine-tuning, then the gradually unfrozen classifier
         string model = Path.Combine(_dir, "model"), fitJson = Path.Combine(_dir, "fit.json");
@@ -157,9 +164,7 @@ public class ClassifierCommandTests : IDisposable
     public void A_low_shot_fit_on_the_defaults_sizes_its_recipe_learns_and_self_trains_on_unlabelled_text()
     {
         // Given a tiny LM pretrained on the sample's unlabelled text
-        string lm = Path.Combine(_dir, "lm");
-        Assert.Equal(0, CliApp.Run(["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, "--epochs", "2", "--lr", "3e-2", "--schedule", "one-cycle",
-            "--emb", "16", "--hidden", "32", "--bptt", "12", "--batch-size", "8", "--max-vocab", "800", "--min-freq", "2"], new CapturedConsole()));
+        string lm = PretrainTinyLanguageModel();
 
         // When fit runs on 60 labelled tickets with nothing but the unlabelled file added
         string model = Path.Combine(_dir, "lowshot"), fitJson = Path.Combine(_dir, "lowshot.json");
