@@ -64,13 +64,15 @@ public static partial class LowShotTable
             // The difference is taken per seed (paired: the same draw), over the seeds that have both.
             var difference = Summary(both.Select(c => 100 * (c.Baseline!.Value - c.Ulmfit!.Value)).ToList());
             var seconds = group.Where(c => c.FitSeconds != null).Select(c => c.FitSeconds!.Value).ToList();
+            // The seeds whose fit has been scored (a cell still running has only its baseline).
+            var seeds = group.Where(c => c.Ulmfit != null).Select(c => c.Seed).ToList();
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {group.Key.Dataset} | {group.Key.Labels:N0} | {string.Join(" ", group.Select(c => c.Seed))} | {Format(ours)} | {Format(theirs)} | {Format(difference)} | {(seconds.Count == 0 ? "" : seconds.Average().ToString("F0", CultureInfo.InvariantCulture))} |"));
+                $"| {group.Key.Dataset} | {group.Key.Labels:N0} | {string.Join(" ", seeds)} | {Format(ours)} | {Format(theirs)} | {Format(difference)} | {(seconds.Count == 0 ? "" : seconds.Average().ToString("F0", CultureInfo.InvariantCulture))} |"));
             rows.Add(new JsonObject
             {
                 ["dataset"] = group.Key.Dataset,
                 ["labels"] = group.Key.Labels,
-                ["seeds"] = new JsonArray([.. group.Select(c => (JsonNode)c.Seed)]),
+                ["seeds"] = new JsonArray([.. seeds.Select(seed => (JsonNode)seed)]),
                 ["ulmfit_error_mean"] = ours?.Mean,
                 ["ulmfit_error_std"] = ours?.Std,
                 ["mlnet_error_mean"] = theirs?.Mean,
