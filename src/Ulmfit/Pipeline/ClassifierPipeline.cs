@@ -271,9 +271,9 @@ public static class ClassifierPipeline
         // The ablations keep the gradual recipe's epoch count: "all" at the rate of its second stage (everything moves,
         // so the head's first-stage rate would wreck the encoder), "last" at the head's own rate.
         double finalRate = o.FinalLearningRate ?? FitOptions.DefaultFinalLearningRate(lr);
-        // From scratch --epochs is the whole count; the recipe's count is all its stages'.
+        // The recipe counts epochs as 3 + the last stage's; from scratch that whole count is the one stage's.
         int epochs = recipe.FinalStageEpochs;
-        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(o.Epochs ?? 3 + epochs, lr / 4) : recipe.Unfreezing switch
+        IReadOnlyList<UnfreezingStage> stages = !pretrained ? UnfreezingStage.AllAtOnce(3 + epochs, lr / 4) : recipe.Unfreezing switch
         {
             UnfreezingMode.All => UnfreezingStage.AllAtOnce(3 + epochs, lr / 2),
             UnfreezingMode.LastLayer => [new(1, 3 + epochs, lr)],

@@ -109,7 +109,11 @@ public sealed record FitRecipe(int BatchSize, UnfreezingMode Unfreezing, int Fin
         // A final stage's rate is gradual unfreezing's own setting, so giving one asks for gradual unfreezing.
         bool unfreezingGiven = given.Unfreezing != null || given.FinalLearningRate != null;
         UnfreezingMode unfreezing = given.Unfreezing ?? (given.FinalLearningRate != null || n >= UnfreezeAllBelow ? UnfreezingMode.Gradual : UnfreezingMode.All);
-        reasons.Add(unfreezingGiven
+        // Without a language model every group trains together (from scratch, --epochs counts every epoch).
+        bool fromScratch = given.LanguageModel == null && given.BackwardLanguageModel == null;
+        reasons.Add(fromScratch
+            ? "from scratch: every layer group trains from the start"
+            : unfreezingGiven
             ? $"unfreezing {Name(unfreezing)} (set by the caller)"
             : unfreezing == UnfreezingMode.All
                 ? $"unfreezing all: every layer group trains from the start below {UnfreezeAllBelow:N0} labelled documents"
@@ -119,8 +123,9 @@ public sealed record FitRecipe(int BatchSize, UnfreezingMode Unfreezing, int Fin
         int finalEpochs;
         if (given.Epochs is int e)
         {
-            finalEpochs = e;
-            reasons.Add($"{e + 3} classifier epochs (set by the caller)");
+            // From scratch --epochs is every epoch; the pretrained stages count 3 + --epochs.
+            finalEpochs = fromScratch ? e - 3 : e;
+            reasons.Add($"{finalEpochs + 3} classifier epochs (set by the caller)");
         }
         else
         {

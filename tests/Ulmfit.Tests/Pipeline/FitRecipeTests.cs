@@ -5,7 +5,8 @@ namespace Ulmfit.Tests.Pipeline;
 // Pins what the recipe chooses for given data sizes (the rules and their measurements: FitRecipe's constants).
 public class FitRecipeTests
 {
-    static readonly FitOptions Defaults = new() { Train = "t.csv", OutputDirectory = "o", LanguageModel = null, BackwardLanguageModel = null };
+    // A pretrained forward LM (the recipe only reads whether there is one).
+    static readonly FitOptions Defaults = new() { Train = "t.csv", OutputDirectory = "o", LanguageModel = "lm", BackwardLanguageModel = null };
 
     static FitRecipe For(int labelled, FitOptions? given = null, bool validationFile = false) =>
         FitRecipe.Choose(new DataProfile(labelled, 2, labelled / 2, 200, validationFile), given ?? Defaults);
@@ -71,6 +72,16 @@ public class FitRecipeTests
         var withFile = For(100, validationFile: true);
         Assert.Equal(0, withFile.ValidFraction);
         Assert.Contains("validation file", withFile.Selection);
+    }
+
+    [Fact]
+    public void From_scratch_the_epochs_given_are_every_epoch()
+    {
+        var recipe = For(5_000, Defaults with { LanguageModel = null, Epochs = 5 });
+
+        Assert.Equal(5, recipe.FinalStageEpochs + 3);
+        Assert.Contains("from scratch", string.Join(" ", recipe.Reasons));
+        Assert.Contains("5 classifier epochs (set by the caller)", recipe.Reasons);
     }
 
     [Fact]

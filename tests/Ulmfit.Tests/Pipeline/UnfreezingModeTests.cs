@@ -14,8 +14,12 @@ public class UnfreezingModeTests
     static ClassifierTrainerOptions Trainer(FitOptions options, bool pretrained, ClassificationDataset training) =>
         ClassifierPipeline.TrainerOptions(options, FitRecipe.Choose(TwoDocuments with { LabelledDocuments = training.Count }, options), pretrained, training);
 
-    static IReadOnlyList<UnfreezingStage> Stages(UnfreezingMode mode, bool pretrained = true) =>
-        Trainer(new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, Unfreezing = mode }, pretrained, Two).Stages;
+    static IReadOnlyList<UnfreezingStage> Stages(UnfreezingMode mode, bool pretrained = true)
+    {
+        var options = new FitOptions { Train = "t.csv", OutputDirectory = "o", Epochs = 2, LearningRate = 2e-2, Unfreezing = mode };
+        if (!pretrained) options = options with { LanguageModel = null, BackwardLanguageModel = null };
+        return Trainer(options, pretrained, Two).Stages;
+    }
 
     [Fact]
     public void Gradual_unfreezing_releases_one_more_group_per_epoch_then_all()
