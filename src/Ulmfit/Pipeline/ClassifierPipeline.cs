@@ -60,6 +60,7 @@ public static class ClassifierPipeline
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
         RequireTwoClasses(options);
+        DataProfile? profile = null;
         if (options.TrainSample is int sample)
         {
             // Materialised once, before either direction: both LMs fine-tune on, and both classifiers learn from, the
@@ -68,10 +69,13 @@ public static class ClassifierPipeline
             var all = DocumentReader.Read(options.Train, options.Reader).ToList();
             if (sample > all.Count)
                 throw new InvalidInputException(options.Train, null, null, $"holds {all.Count:N0} labelled documents, fewer than the training sample of {sample:N0} asked for");
-            LabelledSample.WriteCsv(LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7)), options.Reader, path);
+            var picked = LabelledSample.Pick(all, sample, Xoshiro256StarStar.DeriveSeed(options.Seed, 7));
+            LabelledSample.WriteCsv(picked, options.Reader, path);
+            profile = DataProfile.Of(picked, options.MultiLabel, options.Valid != null);
             options = options with { Train = path };
         }
-        var recipe = FitRecipe.Choose(DataProfile.Read(options.Train, options.Reader, options.MultiLabel, options.Valid != null), options);
+        profile ??= DataProfile.Read(options.Train, options.Reader, options.MultiLabel, options.Valid != null);
+        var recipe = FitRecipe.Choose(profile, options);
         logger?.LogInformation("{Recipe}", recipe.Describe());
         var directions = new List<FitDirectionResult>();
         if (!options.BackwardOnly)
@@ -123,12 +127,12 @@ public static class ClassifierPipeline
             logger?.LogWarning("self-training skipped: the model predicted one class for all {Candidates} unlabelled candidates", candidates.Count);
             return (first, new SelfTrainingResult(candidates.Count, 0, recipe, first));
         }
-        var labelled = DocumentReader.Read(o.Train, o.Reader).ToList();
+        var training = DocumentReader.Read(o.Train, o.Reader).Concat(pseudo).ToList();
         string path = Path.Combine(o.OutputDirectory, SelfTrainingFile);
-        LabelledSample.WriteCsv(labelled.Concat(pseudo), o.Reader, path);
+        LabelledSample.WriteCsv(training, o.Reader, path);
 
         var again = o with { Train = path, LanguageModelEpochs = 0, TrainSample = null };
-        var second = FitRecipe.Choose(DataProfile.Read(path, o.Reader, o.MultiLabel, o.Valid != null), again) with { PseudoLabelsPerClass = 0 };
+        var second = FitRecipe.Choose(DataProfile.Of(training, o.MultiLabel, o.Valid != null), again) with { PseudoLabelsPerClass = 0 };
         logger?.LogInformation("self-training: {Pseudo} pseudo-labelled documents from {Candidates} candidates; {Recipe}", pseudo.Count, candidates.Count, second.Describe());
         var directions = new List<FitDirectionResult>();
         foreach (var d in first)
@@ -151,7 +155,7 @@ public static class ClassifierPipeline
         var classes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var document in DocumentReader.Read(o.Train, o.Reader))
         {
-            foreach (string label in o.MultiLabel ? document.Label!.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [document.Label!]) classes.Add(label);
+            foreach (string label in DataProfile.LabelsOf(document, o.MultiLabel)) classes.Add(label);
             if (classes.Count >= 2) return;
         }
         throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{classes.FirstOrDefault()}'): a classifier needs at least two");

@@ -13,20 +13,26 @@ namespace Ulmfit.Pipeline;
 public sealed record DataProfile(int LabelledDocuments, int Classes, int SmallestClass, int MedianWords, bool HasValidationFile)
 {
     /// <summary>Reads the training file once (it is small next to any training).</summary>
-    public static DataProfile Read(string train, DocumentReaderOptions reader, bool multiLabel, bool hasValidationFile)
+    public static DataProfile Read(string train, DocumentReaderOptions reader, bool multiLabel, bool hasValidationFile) =>
+        Of(DocumentReader.Read(train, reader), multiLabel, hasValidationFile);
+
+    /// <summary>The profile of labelled documents already in hand (a drawn sample, a self-training set).</summary>
+    public static DataProfile Of(IEnumerable<TextDocument> documents, bool multiLabel, bool hasValidationFile)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var words = new List<int>();
-        foreach (var document in DocumentReader.Read(train, reader))
+        foreach (var document in documents)
         {
             words.Add(document.Fields.Sum(f => f.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length));
-            var labels = multiLabel
-                ? document.Label!.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : [document.Label!];
-            foreach (string label in labels) counts[label] = counts.GetValueOrDefault(label) + 1;
+            foreach (string label in LabelsOf(document, multiLabel)) counts[label] = counts.GetValueOrDefault(label) + 1;
         }
         words.Sort();
         return new DataProfile(words.Count, counts.Count, counts.Count == 0 ? 0 : counts.Values.Min(),
             words.Count == 0 ? 0 : words[words.Count / 2], hasValidationFile);
     }
+
+    /// <summary>A labelled document's classes: its label, or a multi-label document's '|'-separated label set.</summary>
+    public static IReadOnlyList<string> LabelsOf(TextDocument document, bool multiLabel) => multiLabel
+        ? document.Label!.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        : [document.Label!];
 }
