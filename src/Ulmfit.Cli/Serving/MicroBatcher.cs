@@ -147,8 +147,8 @@ internal sealed class MicroBatcher : IDisposable
         }
         catch (Exception e)
         {
-            foreach (var slice in slices) slice.Request.Completion.TrySetException(e);
             Interlocked.Add(ref _queuedTexts, -texts.Count);
+            foreach (var slice in slices) slice.Request.Completion.TrySetException(e);
             return;
         }
         int offset = 0;
@@ -157,10 +157,13 @@ internal sealed class MicroBatcher : IDisposable
             for (int i = 0; i < count; i++) request.Results[from + i] = predictions[offset + i];
             offset += count;
             request.Done += count;
-            if (request.Done == request.Texts.Count) request.Completion.TrySetResult(request.Results);
         }
+        // The queue count and the batch record are settled before any caller is answered, so a caller that has its
+        // results sees metrics that already include the batch that made them.
         Interlocked.Add(ref _queuedTexts, -texts.Count);
         _onBatch?.Invoke(new BatchRecord(texts.Count, slices.Count, Stopwatch.GetElapsedTime(start)));
+        foreach (var slice in slices)
+            if (slice.Request.Done == slice.Request.Texts.Count) slice.Request.Completion.TrySetResult(slice.Request.Results);
     }
 
     /// <summary>One caller's texts; <see cref="Placed"/> and <see cref="Done"/> are touched by the worker thread only.</summary>
