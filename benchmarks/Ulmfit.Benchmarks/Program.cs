@@ -167,6 +167,17 @@ mlnetBaseline.SetAction(parse => Run("mlnet-baseline", 1, () =>
         parse.GetValue(baselineTestSample), parse.GetValue(baselineSeed)).ToJsonString();
 }));
 
+var probeLm = new Option<string?>("--lm") { Description = "Language model folder (default: the shipped forward one)." };
+var probeBackwards = new Option<bool>("--backwards") { Description = "The language model reads backwards." };
+var probe = new Command("linear-probe", "A linear probe of the LM's frozen encoder (concat-pooled features, L2 logistic regression, 5-fold CV) on the draws of `fit --train-sample` / `evaluate --sample`.")
+{
+    probeLm, probeBackwards, baselineTrain, baselineTest, baselineTrainSample, baselineTestSample, baselineSeed, threads,
+};
+probe.SetAction(parse => Run("linear-probe", parse.GetValue(threads), () =>
+    LinearProbeExperiment.Run(parse.GetValue(probeLm) ?? Ulmfit.Pipeline.ShippedLanguageModels.Forward ?? throw new ArgumentException("no shipped forward LM found; pass --lm"),
+        parse.GetValue(probeBackwards), parse.GetValue(baselineTrain)!, parse.GetValue(baselineTest)!, parse.GetValue(baselineTrainSample),
+        parse.GetValue(baselineTestSample), parse.GetValue(baselineSeed)).ToJsonString()));
+
 var tableDir = new Option<string>("--dir") { Required = true, Description = "The low-shot benchmark's output folder (cells DATASET-N-seedS)." };
 var tableOut = new Option<string?>("--out") { Description = "Also write the Markdown table to this file." };
 var lowShotTable = new Command("lowshot-table", "The low-shot benchmark's table (benchmarks/lowshot/run.sh): ulmfit against the ML.NET baseline per data set and label count, mean ± std over seeds.")
@@ -193,7 +204,7 @@ lowShotTable.SetAction(parse =>
     }
 });
 
-var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, lstmInt8, forgetMult, mlnetBaseline, lowShotTable };
+var rootCommand = new RootCommand("Ulmfit.NET benchmarks, side by side with the PyTorch peer in ../shared/peer.") { compare, equalTime, matmul, matmulInt8, lstmInt8, forgetMult, mlnetBaseline, probe, lowShotTable };
 var parsed = rootCommand.Parse(args.Length == 0 ? ["compare"] : args);
 if (parsed.Errors.Count > 0)
 {

@@ -156,10 +156,26 @@ public static class ClassifierEvaluator
         return ClassifierEvaluation.Score(dataset, probabilities, meanLoss, classifier.DecisionThresholds, clock.Elapsed);
     }
 
-    /// <summary>Calls <paramref name="consume"/> with each batch's document indices and logits (batch, classes), in
+    /// <summary>The encoder's concat-pooled features of every document, in input order: per document 3·emb values
+    /// ([last, max, mean] of the last layer, what the head reads), computed without dropout.</summary>
+    public static float[][] PooledFeatures(TextClassifier classifier, ITokenDocuments documents,
+        ClassifierBatchingOptions? batching = null, CancellationToken cancellationToken = default)
+    {
+        var features = new float[documents?.Count ?? 0][];
+        Run(classifier, documents!, batching, cancellationToken, (rows, pooled) =>
+        {
+            using var values = pooled.to(ScalarType.Float32).cpu();
+            var flat = values.data<float>().ToArray();
+            int width = (int)values.shape[1];
+            for (int r = 0; r < rows.Length; r++) features[rows[r]] = flat.AsSpan(r * width, width).ToArray();
+        }, encodeOnly: true);
+        return features;
+    }
+
+    /// <summary>Calls <paramref name="consume"/> with each batch's document indices and logits (batch, classes) — or, with <paramref name="encodeOnly"/>, the pooled features (batch, 3·emb), in
     /// eval mode under no_grad, each batch in its own dispose scope; restores the training flag afterwards.</summary>
     internal static void Run(TextClassifier classifier, ITokenDocuments documents, ClassifierBatchingOptions? batching,
-        CancellationToken cancellationToken, Action<int[], Tensor> consume)
+        CancellationToken cancellationToken, Action<int[], Tensor> consume, bool encodeOnly = false)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(documents);
@@ -176,8 +192,8 @@ public static class ClassifierEvaluator
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 using var batch = batcher.Build(rows, device);
-                using var logits = classifier.Forward(batch);
-                consume(rows, logits);
+                using var output = encodeOnly ? classifier.Encode(batch.Tokens, batch.Lengths) : classifier.Forward(batch);
+                consume(rows, output);
             }
         }
         finally

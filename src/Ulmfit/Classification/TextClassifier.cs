@@ -115,6 +115,52 @@ public sealed class TextClassifier : nn.Module
         long seq = tokens.shape[1];
         if (lengths.Any(l => l < 1 || l > seq))
             throw new ArgumentException($"every length must be in [1, {seq}] (the padded width).", nameof(lengths));
+        var groups = PoolingGroups(lengths, Config.MaxLength, Config.Bptt);
+        if (groups.Count == 1) return EncodeRows(tokens, lengths);
+
+        // Rows whose pooled windows lie far apart (a long document batched with short ones) run as separate passes:
+        // one pass would keep the graph from the earliest pooled position of any row to the end of the longest, so
+        // memory would grow with the long document instead of the pooled window. (No dispose scope of its own here:
+        // the passes' graphs hold tensors the caller's backward still needs, so they live in the caller's scope.)
+        var pooled = new List<Tensor>(groups.Count);
+        foreach (var rows in groups)
+        {
+            long width = rows.Max(r => lengths[r]);
+            var index = tensor(rows.Select(r => (long)r).ToArray(), device: tokens.device);
+            var part = tokens.index_select(0, index).narrow(1, 0, width);              // (rows, width)
+            pooled.Add(EncodeRows(part, [.. rows.Select(r => lengths[r])]));           // (rows, 3·emb)
+        }
+        var order = groups.SelectMany(g => g).ToArray();                                // row of each stacked output
+        var inverse = new long[order.Length];
+        for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
+        return cat(pooled, 0).index_select(0, tensor(inverse, device: tokens.device)); // (batch, 3·emb)
+    }
+
+    /// <summary>
+    /// Rows of a batch that can share one BPT3C pass: grouped (in order of their first pooled chunk) so that within a
+    /// group the first pooled chunks lie at most <paramref name="maxLength"/> apart. A pass keeps the graph from its
+    /// earliest pooled chunk to its longest row's end, so each pass keeps at most about 2·maxLength + bptt positions
+    /// per row. The usual length-sorted batch is one group.
+    /// </summary>
+    internal static IReadOnlyList<int[]> PoolingGroups(IReadOnlyList<long> lengths, long maxLength, long bptt)
+    {
+        long FirstPooledChunk(int r) => Math.Max(0, lengths[r] - maxLength) / bptt * bptt;
+        var rows = Enumerable.Range(0, lengths.Count).OrderBy(FirstPooledChunk).ThenBy(r => r).ToArray();
+        var groups = new List<int[]>();
+        for (int start = 0, end; start < rows.Length; start = end)
+        {
+            long first = FirstPooledChunk(rows[start]);
+            end = start + 1;
+            while (end < rows.Length && FirstPooledChunk(rows[end]) - first <= maxLength) end++;
+            groups.Add(rows[start..end]);
+        }
+        if (groups.Count == 1) groups[0] = [.. Enumerable.Range(0, lengths.Count)]; // keep the batch's own row order
+        return groups;
+    }
+
+    // BPT3C and concat pooling of rows that share one pass (see Encode).
+    Tensor EncodeRows(Tensor tokens, IReadOnlyList<long> lengths)
+    {
         long bptt = Config.Bptt, maxLength = Config.MaxLength;
         long end = lengths.Max();                                           // past it every row is padding
         long firstPooled = lengths.Min(l => Math.Max(0, l - maxLength));    // earliest position any row pools

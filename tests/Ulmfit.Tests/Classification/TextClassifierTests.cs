@@ -149,6 +149,64 @@ public class TextClassifierTests
     }
 
     [Fact]
+    public void A_long_document_batched_with_a_short_one_keeps_a_graph_over_the_pooled_windows_only()
+    {
+        using var scope = NewDisposeScope();
+        using var classifier = new TextClassifier(Config(AwdLstmDropouts.None, bptt: 4, maxLength: 8));
+        classifier.eval();
+        // 40 tokens: 0..31 only set up its state, 32..39 are pooled; the 4-token row pools from position 0. One pass
+        // would record all ten chunks of the padded width (the audit's 100 KB document: gigabytes).
+        int[] early = [.. Enumerable.Range(2, 16), .. Enumerable.Range(2, 16)], late = [.. Enumerable.Range(18, 8)], shortRow = [26, 27, 28, 29];
+        using var batch = Batch(classifier.Config, [[.. early, .. late], shortRow]);
+
+        classifier.Forward(batch).sum().backward();
+
+        var grad = classifier.Encoder.Embedding.Weight.grad!;
+        Assert.Equal(0f, grad.narrow(0, 2, 16).abs().sum().item<float>());
+        Assert.True(grad.narrow(0, 18, 8).abs().sum().item<float>() > 0);
+        Assert.True(grad.narrow(0, 26, 4).abs().sum().item<float>() > 0);
+        // The short row's one chunk and the long row's two pooled chunks.
+        Assert.All(((AwdLstmEncoder)classifier.Encoder).Layers, layer => Assert.Equal(3, layer.WorkspaceCount));
+    }
+
+    [Fact]
+    public void Pooled_features_are_what_the_head_reads_in_input_order()
+    {
+        using var scope = NewDisposeScope();
+        using var classifier = new TextClassifier(Config(bptt: 4, maxLength: 10));
+        var documents = Documents([3, 17, 9, 30, 1], seed: 5);
+
+        var features = ClassifierEvaluator.PooledFeatures(classifier, new Ulmfit.Data.InMemoryTokenDocuments(documents)); // batched longest first
+
+        Assert.True(classifier.training); // the training flag is restored
+        classifier.eval();
+        for (int d = 0; d < documents.Length; d++)
+        {
+            using var alone = Batch(classifier.Config, [documents[d]]);
+            var expected = classifier.Encode(alone.Tokens, alone.Lengths)[0].data<float>().ToArray();   // (3·emb)
+            Assert.Equal(expected.Length, features[d].Length);
+            Assert.All(expected.Zip(features[d]), p => Assert.Equal(p.First, p.Second, 1e-5f));
+        }
+    }
+
+    [Theory]
+    [InlineData(new long[] { 14, 12, 10, 3 }, 1)]          // first pooled chunks 4, 4, 0, 0: one pass
+    [InlineData(new long[] { 40, 4 }, 2)]                   // first pooled chunks 32 and 0: 32 > 8 apart
+    [InlineData(new long[] { 4, 100, 12, 60, 40 }, 4)]
+    public void Rows_share_a_pass_only_when_their_pooled_windows_start_within_max_length(long[] lengths, int passes)
+    {
+        var groups = TextClassifier.PoolingGroups(lengths, maxLength: 8, bptt: 4);
+
+        Assert.Equal(passes, groups.Count);
+        Assert.Equal(Enumerable.Range(0, lengths.Length), groups.SelectMany(g => g).Order());
+        foreach (var rows in groups)
+        {
+            var firsts = rows.Select(r => Math.Max(0, lengths[r] - 8) / 4 * 4).ToArray();
+            Assert.InRange(firsts.Max() - firsts.Min(), 0, 8);
+        }
+    }
+
+    [Fact]
     public void Padding_never_leaks_into_pooling_a_document_pools_the_same_in_any_batch_as_alone()
     {
         using var classifier = new TextClassifier(Config(bptt: 4, maxLength: 10));
