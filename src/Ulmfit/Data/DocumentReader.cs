@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using ICSharpCode.SharpZipLib.GZip;
 
 namespace Ulmfit.Data;
 
@@ -70,7 +70,9 @@ public static class DocumentReader
         {
             throw new InvalidInputException(path, null, null, $"cannot open: {e.Message}", e);
         }
-        Stream source = HasExtension(path, ".gz") ? new GZipStream(file, CompressionMode.Decompress) : file;
+        // SharpZipLib, not System.IO.Compression: the latter ends a truncated stream as if it were complete (a cut
+        // .gz would train on a prefix), while this one throws at the cut and checks every member's CRC and length.
+        Stream source = HasExtension(path, ".gz") ? new GZipInputStream(file) : file;
         return new Utf8CheckingStream(source, path);
     }
 }

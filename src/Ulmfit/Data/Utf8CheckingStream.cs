@@ -38,6 +38,7 @@ internal sealed class Utf8CheckingStream(Stream inner, string displayPath) : Str
         try { n = inner.Read(buffer); }
         catch (InvalidDataException e) { throw CorruptCompression(e); }
         catch (EndOfStreamException e) { throw CorruptCompression(e); }
+        catch (ICSharpCode.SharpZipLib.SharpZipBaseException e) { throw CorruptCompression(e); }
         Check(buffer[..n]);
         return n;
     }
@@ -48,6 +49,7 @@ internal sealed class Utf8CheckingStream(Stream inner, string displayPath) : Str
         try { n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
         catch (InvalidDataException e) { throw CorruptCompression(e); }
         catch (EndOfStreamException e) { throw CorruptCompression(e); }
+        catch (ICSharpCode.SharpZipLib.SharpZipBaseException e) { throw CorruptCompression(e); }
         Check(buffer.Span[..n]);
         return n;
     }

@@ -224,6 +224,42 @@ public class BadInputTests
     }
 
     [Theory]
+    [InlineData(0.5)]   // cut inside the compressed data
+    [InlineData(-4)]    // cut inside the 8-byte trailer (CRC and length): every document decompresses
+    public void A_truncated_gzip_file_is_an_input_error_not_a_shorter_input(double cut)
+    {
+        using var dir = new TempDirectory();
+        var text = new StringBuilder("text,label\n");
+        for (int i = 0; i < 3000; i++) text.Append($"document number {i} with a few words {i * 7919 % 1000},{(i % 2 == 0 ? "a" : "b")}\n");
+        string whole = dir.Write("whole.csv.gz", text.ToString());
+        byte[] bytes = File.ReadAllBytes(whole);
+        int keep = cut > 0 ? (int)(bytes.Length * cut) : bytes.Length + (int)cut;
+        string path = dir.PathOf("train.csv.gz");
+        File.WriteAllBytes(path, bytes[..keep]);
+
+        Assert.Equal(3000, DocumentReader.Read(whole).Count());
+        var e = Assert.Throws<InvalidInputException>(() => DocumentReader.Read(path).Count());
+
+        Assert.StartsWith($"{path}:", e.Message);
+        Assert.Contains("corrupt or truncated", e.Message);
+    }
+
+    [Fact]
+    public void A_gzip_file_of_several_members_reads_every_member()
+    {
+        // `cat a.gz b.gz` is a valid gzip file (RFC 1952 allows several members); gunzip reads both.
+        using var dir = new TempDirectory();
+        byte[] first = File.ReadAllBytes(dir.Write("a.csv.gz", "text,label\none,a\ntwo,b\n"));
+        byte[] second = File.ReadAllBytes(dir.Write("b.csv.gz", "three,a\nfour,b\n"));
+        string path = dir.WriteBytes("both.csv", [.. first, .. second]);
+        File.Move(path, dir.PathOf("both.csv.gz"));
+
+        var texts = DocumentReader.Read(dir.PathOf("both.csv.gz")).Select(d => d.Fields[0]).ToList();
+
+        Assert.Equal(["one", "two", "three", "four"], texts);
+    }
+
+    [Theory]
     [InlineData("data.json", "unknown input type '.json'")]
     [InlineData("missing.csv", "no such file or folder")]
     public void Unknown_or_missing_inputs_are_named(string name, string problem)
