@@ -32,7 +32,7 @@ internal static class FineTuneLmCommand
             }, parse, context);
             var result = await LanguageModelPipeline.FineTuneAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
             return LanguageModelCommandOptions.Summarise(result, output);
-        });
+        }, interruptNote: CommandRunner.SavesACheckpoint);
         return command;
     }
 }

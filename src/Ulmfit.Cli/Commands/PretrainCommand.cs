@@ -43,7 +43,7 @@ internal static class PretrainCommand
             }, parse, context);
             var result = await LanguageModelPipeline.PretrainAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
             return LanguageModelCommandOptions.Summarise(result, output);
-        });
+        }, interruptNote: CommandRunner.SavesACheckpoint);
         return command;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Ulmfit.Cli.Infrastructure;
 using Ulmfit.Cli.Serving;
@@ -63,15 +62,13 @@ internal static class ServeCommand
             {
                 throw new OptionException($"cannot listen on {options.Host}:{options.Port}: the address is already in use (choose another --port)");
             }
-            // The runner turns Ctrl+C into cancellation; SIGTERM (process managers, `kill`) is the usual way to stop a
-            // service, so it drains the same way instead of killing the process.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
+            // The runner turns Ctrl+C and SIGTERM (process managers, `kill`) into cancellation: the service drains
+            // in-flight requests and exits 0.
             await using (server)
             {
                 output.Result($"listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
                 output.Out.Flush();
-                try { await Task.Delay(Timeout.Infinite, stop.Token); }
+                try { await Task.Delay(Timeout.Infinite, token); }
                 catch (OperationCanceledException) { }
                 output.Info("shutting down: draining in-flight requests");
                 await server.StopAsync();
@@ -84,7 +81,7 @@ internal static class ServeCommand
                 ["mean_batch_texts"] = server.Batches > 0 ? Math.Round((double)server.Texts / server.Batches, 2) : 0,
                 ["dtype"] = Modeling.ComputePrecisions.Name(fitted.Precision),
             };
-        });
+        }, interruptNote: null);
         return command;
     }
 }

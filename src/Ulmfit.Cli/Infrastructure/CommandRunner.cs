@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ulmfit.Data;
 using Ulmfit.Engine;
@@ -21,8 +22,8 @@ public sealed record CommandContext(ParseResult Parse, CommonOptions Common, ICo
 }
 
 /// <summary>
-/// Runs a command body with the behaviour the CLI contract promises: engine set-up, Ctrl+C turned into
-/// cancellation, a one-line error and a non-zero exit code for any failure, and the --json summary written
+/// Runs a command body with the behaviour the CLI contract promises: engine set-up, Ctrl+C and SIGTERM turned
+/// into cancellation, a one-line error and a non-zero exit code for any failure, and the --json summary written
 /// atomically (temp file, then rename) only on success.
 /// </summary>
 public static class CommandRunner
@@ -36,23 +37,40 @@ public static class CommandRunner
     /// <summary>Exit code after Ctrl+C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 
+    /// <summary>Exit code after SIGTERM (128 + 15).</summary>
+    public const int Terminated = 143;
+
+    /// <summary>What a command prints when Ctrl+C or SIGTERM arrives, for a command that saves nothing on the way out.</summary>
+    public const string StopsWithoutSaving = "interrupted: stopping; nothing is saved";
+    /// <summary>The same for the language-model trainers, which write a checkpoint before they stop.</summary>
+    public const string SavesACheckpoint = "interrupted: finishing the current step and saving a checkpoint (--resume continues)";
+
+    /// <param name="interruptNote">Printed when SIGINT or SIGTERM arrives (null: the command reports it itself).</param>
     public static void SetBody(Command command, CommonOptions common, IConsoleOutput output,
-        Func<CommandContext, CancellationToken, Task<CommandSummary>> body, bool usesTorch = true)
+        Func<CommandContext, CancellationToken, Task<CommandSummary>> body, bool usesTorch = true,
+        string? interruptNote = StopsWithoutSaving)
     {
-        command.SetAction(async (parse, token) => await RunAsync(new CommandContext(parse, common, output), body, usesTorch, token));
+        command.SetAction(async (parse, token) =>
+            await RunAsync(new CommandContext(parse, common, output), body, usesTorch, interruptNote, token));
     }
 
     static async Task<int> RunAsync(CommandContext context, Func<CommandContext, CancellationToken, Task<CommandSummary>> body,
-        bool usesTorch, CancellationToken token)
+        bool usesTorch, string? interruptNote, CancellationToken token)
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(token);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        // SIGINT (Ctrl+C) and SIGTERM (what systemd, Docker and Kubernetes send) both become cancellation, so the
+        // command stops at a step boundary — the LM trainers with a checkpoint — instead of dying mid-write.
+        int interruptedBy = 0;
+        void OnSignal(PosixSignalContext signal)
         {
-            e.Cancel = true; // let the command save its state and stop by itself
-            context.Output.Error("interrupted: finishing the current step and saving");
+            // A second signal ends the process at once (the default action); the first lets the command stop by itself.
+            if (Interlocked.CompareExchange(ref interruptedBy, signal.Signal == PosixSignal.SIGTERM ? Terminated : Interrupted, 0) != 0) return;
+            signal.Cancel = true;
+            if (interruptNote != null) context.Output.Error(interruptNote);
             cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
             if (context.Threads < 1) throw new OptionException($"--threads must be at least 1 (got {context.Threads})");
@@ -64,8 +82,9 @@ public static class CommandRunner
         }
         catch (OperationCanceledException)
         {
-            context.Output.Error("stopped by the user");
-            return Interrupted;
+            int code = interruptedBy == 0 ? Interrupted : interruptedBy;
+            context.Output.Error(code == Terminated ? "stopped by SIGTERM" : "stopped by the user");
+            return code;
         }
         catch (Exception e) when (e is InvalidInputException or OptionException or ArgumentException or NotSupportedException or Ulmfit.IO.ModelFileException)
         {
@@ -82,10 +101,6 @@ public static class CommandRunner
             context.Output.Error($"{e.GetType().Name}: {OneLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("ULMFIT_DEBUG") == "1") context.Output.Error(e.ToString());
             return Failure;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 
