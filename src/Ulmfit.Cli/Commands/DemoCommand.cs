@@ -54,7 +54,7 @@ internal static class DemoCommand
             };
             summary["pretrain_valid_perplexity"] = pretrained?.FinalValidation?.Perplexity;
             return summary;
-        });
+        }, interruptNote: CommandRunner.SavesOnlyLanguageModelFineTuning);
         return command;
     }
 

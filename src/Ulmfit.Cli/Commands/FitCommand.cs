@@ -126,7 +126,7 @@ internal static class FitCommand
                 output.Info($"language models: forward {options.LanguageModel}" + (options.BackwardLanguageModel is { } b ? $", backward {b} (ensembled)" : " (forward only)"));
             var result = await ClassifierPipeline.FitAsync(options, Progress(output), cancellationToken: token);
             return Summarise(result, output);
-        });
+        }, interruptNote: CommandRunner.SavesOnlyLanguageModelFineTuning);
         return command;
     }
 

@@ -44,6 +44,9 @@ public static class CommandRunner
     public const string StopsWithoutSaving = "interrupted: stopping; nothing is saved";
     /// <summary>The same for the language-model trainers, which write a checkpoint before they stop.</summary>
     public const string SavesACheckpoint = "interrupted: finishing the current step and saving a checkpoint (--resume continues)";
+    /// <summary>The same for fit, whose LM fine-tuning checkpoints (a rerun continues it) while the classifier stages do not.</summary>
+    public const string SavesOnlyLanguageModelFineTuning =
+        "interrupted: stopping; LM fine-tuning saves a checkpoint (the same fit again continues it), a classifier stage in progress is not saved";
 
     /// <param name="interruptNote">Printed when SIGINT or SIGTERM arrives (null: the command reports it itself).</param>
     public static void SetBody(Command command, CommonOptions common, IConsoleOutput output,
