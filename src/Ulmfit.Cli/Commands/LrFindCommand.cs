@@ -60,7 +60,7 @@ internal static class LrFindCommand
                 string png = Path.Combine(folder, "lr-find.png");
                 Plots.LearningRateCurve(result, png);
                 string csv = Path.Combine(folder, "lr-find.csv");
-                AtomicText.Write(csv, "learning_rate,loss,smoothed_loss\n" +
+                Data.AtomicFile.WriteText(csv, "learning_rate,loss,smoothed_loss\n" +
                     string.Concat(result.Points.Select(p => FormattableString.Invariant($"{p.LearningRate:R},{p.Loss:R},{p.SmoothedLoss:R}\n"))));
                 output.Result(FormattableString.Invariant($"suggested learning rate {result.SuggestedLearningRate:G3} (minimum loss / 10: {result.MinimumLossLearningRateOverTen:G3}){(result.Diverged ? ", sweep stopped at divergence" : "")}; plot: {png}"));
                 return new CommandSummary

@@ -59,7 +59,7 @@ internal static class PredictCommand
             }
             string? folder = Path.GetDirectoryName(Path.GetFullPath(destination));
             if (folder != null) Directory.CreateDirectory(folder);
-            Rendering.AtomicText.Write(destination, csv.ToString());
+            Data.AtomicFile.WriteText(destination, csv.ToString());
             output.Result($"{predictions.Count:N0} predictions -> {destination}");
             return Task.FromResult(new CommandSummary { ["documents"] = predictions.Count, ["out"] = destination, ["classes"] = fitted.Classes });
         });

@@ -114,7 +114,7 @@ public static class CommandRunner
     {
         string? folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        Rendering.AtomicText.Write(path, JsonSerializer.Serialize(summary, JsonOptions));
+        Data.AtomicFile.WriteText(path, JsonSerializer.Serialize(summary, JsonOptions));
     }
 
     static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();

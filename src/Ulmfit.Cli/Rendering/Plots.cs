@@ -60,19 +60,7 @@ internal static class Plots
 
     internal static void Save(Plot plot, string path, int width = 800, int height = 500)
     {
-        string temp = path + ".tmp.png";
-        plot.SavePng(temp, width, height);
-        File.Move(temp, path, overwrite: true);
-    }
-}
-
-/// <summary>Writes a text file atomically (temp + rename).</summary>
-internal static class AtomicText
-{
-    public static void Write(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        Data.AtomicFile.Write(path, stream => stream.Write(png));
     }
 }
