@@ -31,6 +31,9 @@ internal static class EvaluateCommand
             string modelPath = parse.GetValue(model)!;
             if (LanguageModelFolder.Exists(modelPath) && IO.ModelPackage.ReadManifest(modelPath).Kind == IO.ModelKind.LanguageModel)
                 return Task.FromResult(EvaluateLanguageModel(modelPath, testPath, inputs.Reader(parse, labelsRequired: false), context, output, token));
+            string? json = parse.GetValue(common.Json)?.FullName;
+            string? explicitPng = parse.GetValue(plot);
+            if (explicitPng != null) OutputPath.CheckWritable(explicitPng, "--confusion-png");
             using var fitted = FittedModel.Load(modelPath, dtype.PredictorOptions(parse));
             IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
             if (parse.GetValue(sample) is int n)
@@ -53,16 +56,26 @@ internal static class EvaluateCommand
             }
             var metrics = ClassificationMetrics.Compute(actual, [.. predictions.Select(p => p.ClassIndex)], fitted.Classes);
 
-            string? json = parse.GetValue(common.Json)?.FullName;
-            string png = parse.GetValue(plot) ?? Path.Combine(json != null ? Path.GetDirectoryName(json)! : fitted.Members[0], "confusion-matrix.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
-            Plots.ConfusionMatrix(metrics, png);
+            // The default place is beside --json, else the model folder — which may be read-only (a deployed model):
+            // then the plot is skipped with a warning rather than failing a finished evaluation.
+            string? png = explicitPng ?? Path.Combine(json != null ? Path.GetDirectoryName(json)! : fitted.Members[0], "confusion-matrix.png");
+            if (explicitPng == null && !OutputPath.CanCreateFileIn(Path.GetDirectoryName(Path.GetFullPath(png))!))
+            {
+                output.Info($"warning: cannot write {png} (read-only folder); no confusion matrix written (--confusion-png PATH to choose a place)");
+                png = null;
+            }
+            if (png != null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
+                Plots.ConfusionMatrix(metrics, png);
+            }
 
             output.Info($"{"class",-16} {"precision",9} {"recall",9} {"f1",9} {"support",8}");
             foreach (var c in metrics.PerClass)
                 output.Info($"{c.Class,-16} {c.Precision,9:F4} {c.Recall,9:F4} {c.F1,9:F4} {c.Support,8}");
             output.Result($"accuracy {metrics.Accuracy:P2}, error rate {metrics.ErrorRate:P2}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count:N0} documents " +
-                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}, {Modeling.ComputePrecisions.Name(fitted.Precision)}); confusion matrix: {png}");
+                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}, {Modeling.ComputePrecisions.Name(fitted.Precision)})" +
+                          (png != null ? $"; confusion matrix: {png}" : ""));
             return Task.FromResult(new CommandSummary
             {
                 ["accuracy"] = metrics.Accuracy,

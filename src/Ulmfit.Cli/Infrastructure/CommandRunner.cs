@@ -77,9 +77,10 @@ public static class CommandRunner
         try
         {
             if (context.Threads < 1) throw new OptionException($"--threads must be at least 1 (got {context.Threads})");
+            FileInfo? json = context.Parse.GetValue(context.Common.Json);
+            if (json != null) OutputPath.CheckWritable(json.FullName, "--json");
             if (usesTorch) TorchRuntime.Initialise(context.Threads);
             CommandSummary summary = await body(context, cancel.Token);
-            FileInfo? json = context.Parse.GetValue(context.Common.Json);
             if (json != null) WriteSummary(json.FullName, summary);
             return Success;
         }
