@@ -59,9 +59,9 @@ internal static class EvaluateCommand
             // The default place is beside --json, else the model folder — which may be read-only (a deployed model):
             // then the plot is skipped with a warning rather than failing a finished evaluation.
             string? png = explicitPng ?? Path.Combine(json != null ? Path.GetDirectoryName(json)! : fitted.Members[0], "confusion-matrix.png");
-            if (explicitPng == null && !OutputPath.CanCreateFileIn(Path.GetDirectoryName(Path.GetFullPath(png))!))
+            if (explicitPng == null && OutputPath.Problem(png) is { } problem)
             {
-                output.Info($"warning: cannot write {png} (read-only folder); no confusion matrix written (--confusion-png PATH to choose a place)");
+                output.Info($"warning: cannot write {png} ({problem}); no confusion matrix written (--confusion-png PATH to choose a place)");
                 png = null;
             }
             if (png != null)

@@ -17,9 +17,10 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "A classifier package or the folder 'ulmfit fit' wrote.", Required = true };
         var input = new Option<string>("--input") { Description = "Documents to classify; '-' reads one document per line from stdin.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "Output CSV (required unless --input -)." };
+        var idColumn = new Option<string?>("--id-column") { Description = "CSV column copied to the output's last column, to join predictions back (default: 'id' when the input has one)." };
         var inputs = new InputOptions();
         var dtype = new DtypeOption(inference: true);
-        var command = new Command("predict", "Classify documents with a trained model.") { model, input, outPath };
+        var command = new Command("predict", "Classify documents with a trained model: one output row per input row, empty text getting an empty prediction.") { model, input, outPath, idColumn };
         inputs.AddTo(command);
         dtype.AddTo(command);
         common.AddTo(command);
@@ -31,37 +32,74 @@ internal static class PredictCommand
             string source = parse.GetValue(input)!;
             if (source == "-")
             {
-                int count = 0;
+                int count = 0, empty = 0;
                 string? line;
                 while ((line = output.In.ReadLine()) != null)
                 {
                     token.ThrowIfCancellationRequested();
+                    count++;
+                    if (string.IsNullOrWhiteSpace(line))
+                    {
+                        // An empty line keeps its place in the output: the n-th JSON line answers the n-th input line.
+                        empty++;
+                        output.Out.WriteLine("""{"label":null,"probabilities":null}""");
+                        output.Out.Flush();
+                        continue;
+                    }
                     var p = fitted.Predict([line], token)[0];
                     var probabilities = fitted.Classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (double)p.Probabilities[x.i]);
                     output.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["label"] = fitted.MultiLabel ? string.Join('|', p.Labels) : p.Label, ["probabilities"] = probabilities }));
                     output.Out.Flush();
-                    count++;
                 }
-                return Task.FromResult(new CommandSummary { ["documents"] = count });
+                if (empty > 0) output.Info($"warning: {empty:N0} empty line(s) got a null prediction");
+                return Task.FromResult(new CommandSummary { ["documents"] = count, ["empty_documents"] = empty });
             }
             string destination = parse.GetValue(outPath) ?? throw new OptionException("--out is required (or use --input - for JSON lines on stdout)");
-            var documents = DocumentReader.Read(source, inputs.Reader(parse)).ToList();
-            var predictions = fitted.Predict(documents, token);
+            OutputPath.CheckWritable(destination, "--out");
+            string? namedId = parse.GetValue(idColumn);
+            var reader = inputs.Reader(parse) with { KeepEmpty = true };
+            // The default id column is used only where it is not also the text.
+            string? id = namedId ?? (reader.TextColumns.Contains("id", StringComparer.Ordinal) ? null : "id");
+            reader = reader with { IdColumn = id, IdRequired = namedId != null };
+            reader.Validate();
+            var report = new ReadReport();
+            var documents = DocumentReader.Read(source, reader, report).ToList();
+            // Empty documents are not sent to the model; they get an empty row so output row n is input row n.
+            var texts = documents.Where(d => !d.IsBlank).ToList();
+            var predictions = fitted.Predict(texts, token);
+            bool withIds = report.HasIdColumn;
             var csv = new StringBuilder();
             csv.Append("label");
             foreach (string c in fitted.Classes) csv.Append(',').Append(Quote(c));
+            if (withIds) csv.Append(',').Append(Quote(reader.IdColumn!));
             csv.Append('\n');
-            foreach (var p in predictions)
+            int next = 0;
+            foreach (var document in documents)
             {
-                csv.Append(Quote(fitted.MultiLabel ? string.Join('|', p.Labels) : p.Label));
-                foreach (float probability in p.Probabilities) csv.Append(',').Append(probability.ToString("R", CultureInfo.InvariantCulture));
+                if (document.IsBlank)
+                {
+                    csv.Append(',', fitted.Classes.Count);
+                }
+                else
+                {
+                    var p = predictions[next++];
+                    csv.Append(Quote(fitted.MultiLabel ? string.Join('|', p.Labels) : p.Label));
+                    foreach (float probability in p.Probabilities) csv.Append(',').Append(probability.ToString("R", CultureInfo.InvariantCulture));
+                }
+                if (withIds) csv.Append(',').Append(Quote(document.Id ?? ""));
                 csv.Append('\n');
             }
             string? folder = Path.GetDirectoryName(Path.GetFullPath(destination));
             if (folder != null) Directory.CreateDirectory(folder);
             Data.AtomicFile.WriteText(destination, csv.ToString());
-            output.Result($"{predictions.Count:N0} predictions -> {destination}");
-            return Task.FromResult(new CommandSummary { ["documents"] = predictions.Count, ["out"] = destination, ["classes"] = fitted.Classes });
+            if (report.EmptyKept > 0)
+                output.Info($"warning: {report.EmptyKept:N0} document(s) with empty text got an empty prediction, first at {string.Join(", ", report.SkippedExamples.Take(3))}");
+            output.Result($"{documents.Count:N0} predictions -> {destination}" + (withIds ? $" (with column '{reader.IdColumn}')" : ""));
+            return Task.FromResult(new CommandSummary
+            {
+                ["documents"] = documents.Count, ["empty_documents"] = report.EmptyKept, ["out"] = destination, ["classes"] = fitted.Classes,
+                ["id_column"] = withIds ? reader.IdColumn : null,
+            });
         });
         return command;
     }

@@ -11,18 +11,24 @@ internal static class OutputPath
     /// <summary>Throws <see cref="OptionException"/> naming <paramref name="option"/> when <paramref name="path"/> cannot be written.</summary>
     public static void CheckWritable(string path, string option)
     {
+        if (Problem(path) is { } problem) throw new OptionException($"{option} {path}: {problem}");
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be written (its folders are created as needed), or null when it can.</summary>
+    public static string? Problem(string path)
+    {
         string full = Path.GetFullPath(path);
         var kind = FileKinds.Of(full);
-        if (kind == FileKind.Directory) throw new OptionException($"{option} {path}: is a folder, not a file");
-        if (kind == FileKind.Special) return; // a device or FIFO is written in place
+        if (kind == FileKind.Directory) return "is a folder, not a file";
+        if (kind == FileKind.Special) return null; // a device or FIFO is written in place
         string? folder = Path.GetDirectoryName(full);
         while (folder != null && !Directory.Exists(folder))
         {
-            if (File.Exists(folder)) throw new OptionException($"{option} {path}: '{folder}' is a file, not a folder");
+            if (File.Exists(folder)) return $"'{folder}' is a file, not a folder";
             folder = Path.GetDirectoryName(folder);
         }
-        if (folder == null) throw new OptionException($"{option} {path}: no folder of it exists");
-        if (!CanCreateFileIn(folder)) throw new OptionException($"{option} {path}: cannot write in '{folder}' (read-only or no permission)");
+        if (folder == null) return "no folder of it exists";
+        return CanCreateFileIn(folder) ? null : $"cannot write in '{folder}' (read-only or no permission)";
     }
 
     /// <summary>Whether a new file can be created in <paramref name="folder"/> (tried, then removed).</summary>

@@ -14,7 +14,7 @@ namespace Ulmfit.Data;
 internal static class CsvDocumentReader
 {
     /// <summary>Where the wanted columns are in the header.</summary>
-    sealed record Columns(int[] Text, int Label, IReadOnlyList<string> Header);
+    sealed record Columns(int[] Text, int Label, int Id, IReadOnlyList<string> Header);
 
     /// <summary>Largest CSV record accepted (documents of tens of MB are fine).</summary>
     internal const int MaxRecordBytes = 256 << 20;
@@ -44,10 +44,12 @@ internal static class CsvDocumentReader
         using var csv = CsvReader.Create(DocumentReader.OpenChecked(path), csvOptions, leaveOpen: false);
         Columns columns = ResolveColumns(path, ReadHeader(csv, path, problems), options);
         report.HasLabelColumn = columns.Label >= 0;
+        report.HasIdColumn = columns.Id >= 0;
         while (Next(csv, path, columns, options, problems, report, out TextDocument? document))
         {
             if (document is null) continue;
-            report.CountDocument();
+            if (document.IsBlank) report.CountEmptyKept(document.Origin);
+            else report.CountDocument();
             yield return document;
         }
     }
@@ -80,7 +82,9 @@ internal static class CsvDocumentReader
             text[i] = FindColumn(path, header, options.TextColumns[i], "text") ?? throw MissingColumn(path, header, options.TextColumns[i], "text");
         int? label = FindColumn(path, header, options.LabelColumn, "label");
         if (label is null && options.LabelRequired) throw MissingColumn(path, header, options.LabelColumn, "label");
-        return new Columns(text, label ?? -1, header);
+        int? id = options.IdColumn is { } idName ? FindColumn(path, header, idName, "id") : null;
+        if (id is null && options.IdRequired) throw MissingColumn(path, header, options.IdColumn!, "id");
+        return new Columns(text, label ?? -1, id ?? -1, header);
     }
 
     static int? FindColumn(string path, IReadOnlyList<string> header, string name, string role)
@@ -139,7 +143,7 @@ internal static class CsvDocumentReader
             fields[i] = csv.GetString(columns.Text[i]);
             allBlank &= string.IsNullOrWhiteSpace(fields[i]);
         }
-        if (allBlank)
+        if (allBlank && !options.KeepEmpty)
         {
             report.CountSkipped(new DocumentOrigin(path, line));
             return true;
@@ -158,7 +162,10 @@ internal static class CsvDocumentReader
                 label = null;
             }
         }
-        document = new TextDocument(fields, label, new DocumentOrigin(path, line));
+        document = new TextDocument(fields, label, new DocumentOrigin(path, line))
+        {
+            Id = columns.Id >= 0 ? csv.GetString(columns.Id) : null,
+        };
         return true;
     }
 

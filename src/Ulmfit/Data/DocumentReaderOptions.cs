@@ -20,6 +20,19 @@ public sealed record DocumentReaderOptions
     /// <summary>Plain text only: every non-blank line is a document, instead of blocks separated by blank lines.</summary>
     public bool LinePerDocument { get; init; }
 
+    /// <summary>
+    /// Return rows (and, with <see cref="LinePerDocument"/>, lines) whose text is empty or whitespace as documents
+    /// instead of skipping them, so that output rows line up with input rows (prediction). Counted in
+    /// <see cref="ReadReport.EmptyKept"/>.
+    /// </summary>
+    public bool KeepEmpty { get; init; }
+
+    /// <summary>CSV column whose value is carried through as <see cref="TextDocument.Id"/> (null: none).</summary>
+    public string? IdColumn { get; init; }
+
+    /// <summary>Whether a CSV without <see cref="IdColumn"/> is an error (the user named it) or just has no ids.</summary>
+    public bool IdRequired { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> with a message that says what to fix.</summary>
     public void Validate()
     {
@@ -31,5 +44,8 @@ public sealed record DocumentReaderOptions
         if (string.IsNullOrWhiteSpace(LabelColumn)) throw new ArgumentException("the label column name is empty", nameof(LabelColumn));
         if (TextColumns.Contains(LabelColumn, StringComparer.Ordinal))
             throw new ArgumentException($"column '{LabelColumn}' cannot be both text and label", nameof(LabelColumn));
+        if (IdColumn is not null && TextColumns.Contains(IdColumn, StringComparer.Ordinal))
+            throw new ArgumentException($"column '{IdColumn}' cannot be both text and id", nameof(IdColumn));
+        if (IdRequired && string.IsNullOrWhiteSpace(IdColumn)) throw new ArgumentException("the id column name is empty", nameof(IdColumn));
     }
 }

@@ -18,8 +18,14 @@ internal static class PlainTextDocumentReader
             while (reader.ReadLine() is { } line)
             {
                 lineNumber++;
-                if (line.Length == 0) continue; // an empty line is no record at all
                 var origin = new DocumentOrigin(path, lineNumber);
+                if (options.KeepEmpty && string.IsNullOrWhiteSpace(line))
+                {
+                    report.CountEmptyKept(origin); // one output per input line (prediction)
+                    yield return new TextDocument([line], null, origin);
+                    continue;
+                }
+                if (line.Length == 0) continue; // an empty line is no record at all
                 if (string.IsNullOrWhiteSpace(line))
                 {
                     report.CountSkipped(origin);

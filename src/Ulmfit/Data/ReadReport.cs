@@ -20,7 +20,14 @@ public sealed class ReadReport
     /// <summary>Rows, lines or files whose text was empty or whitespace only; they are not returned.</summary>
     public int SkippedEmpty { get; private set; }
 
-    /// <summary>The first <see cref="MaxExamples"/> skipped rows.</summary>
+    /// <summary>Rows with empty or whitespace text returned as documents (<see cref="DocumentReaderOptions.KeepEmpty"/>);
+    /// their origins are in <see cref="SkippedExamples"/> too.</summary>
+    public int EmptyKept { get; private set; }
+
+    /// <summary>Whether the input had the id column (CSV with <see cref="DocumentReaderOptions.IdColumn"/>).</summary>
+    public bool HasIdColumn { get; internal set; }
+
+    /// <summary>The first <see cref="MaxExamples"/> skipped (or kept-empty) rows.</summary>
     public IReadOnlyList<DocumentOrigin> SkippedExamples => skippedExamples;
 
     /// <summary>Whether the input had a label column (CSV) — false for plain text and folders.</summary>
@@ -35,7 +42,9 @@ public sealed class ReadReport
         Source = source;
         Documents = 0;
         SkippedEmpty = 0;
+        EmptyKept = 0;
         HasLabelColumn = false;
+        HasIdColumn = false;
         skippedExamples.Clear();
     }
 
@@ -44,6 +53,14 @@ public sealed class ReadReport
     internal void CountSkipped(DocumentOrigin origin)
     {
         SkippedEmpty++;
+        if (skippedExamples.Count < MaxExamples) skippedExamples.Add(origin);
+    }
+
+    // An empty document returned rather than skipped: counted as a document and as kept-empty.
+    internal void CountEmptyKept(DocumentOrigin origin)
+    {
+        Documents++;
+        EmptyKept++;
         if (skippedExamples.Count < MaxExamples) skippedExamples.Add(origin);
     }
 }

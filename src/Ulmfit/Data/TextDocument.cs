@@ -22,6 +22,12 @@ public sealed record TextDocument(IReadOnlyList<string> Fields, string? Label, D
     /// <summary>A single-field document that did not come from a file.</summary>
     public static TextDocument FromText(string text, string? label = null) => new([text], label, DocumentOrigin.InMemory);
 
+    /// <summary>The row's identifier from <see cref="DocumentReaderOptions.IdColumn"/>, or null.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Whether every field is empty or whitespace (only returned with <see cref="DocumentReaderOptions.KeepEmpty"/>).</summary>
+    public bool IsBlank => Fields.All(string.IsNullOrWhiteSpace);
+
     /// <summary>Total characters over all fields (used to size work batches).</summary>
     public long CharacterCount
     {
