@@ -64,11 +64,7 @@ internal static class EvaluateCommand
                 output.Info($"warning: cannot write {png} ({problem}); no confusion matrix written (--confusion-png PATH to choose a place)");
                 png = null;
             }
-            if (png != null)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!);
-                Plots.ConfusionMatrix(metrics, png);
-            }
+            if (png != null) Plots.ConfusionMatrix(metrics, png);
 
             output.Info($"{"class",-16} {"precision",9} {"recall",9} {"f1",9} {"support",8}");
             foreach (var c in metrics.PerClass)

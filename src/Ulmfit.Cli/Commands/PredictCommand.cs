@@ -89,8 +89,6 @@ internal static class PredictCommand
                 if (withIds) csv.Append(',').Append(Quote(document.Id ?? ""));
                 csv.Append('\n');
             }
-            string? folder = Path.GetDirectoryName(Path.GetFullPath(destination));
-            if (folder != null) Directory.CreateDirectory(folder);
             Data.AtomicFile.WriteText(destination, csv.ToString());
             if (report.EmptyKept > 0)
                 output.Info($"warning: {report.EmptyKept:N0} document(s) with empty text got an empty prediction, first at {string.Join(", ", report.SkippedExamples.Take(3))}");

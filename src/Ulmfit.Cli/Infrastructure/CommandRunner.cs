@@ -110,11 +110,9 @@ public static class CommandRunner
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    /// <summary>Writes the summary to a temp file beside <paramref name="path"/> and renames it into place.</summary>
+    /// <summary>Writes the summary to a temp file beside <paramref name="path"/> (its folders created) and renames it into place.</summary>
     public static void WriteSummary(string path, CommandSummary summary)
     {
-        string? folder = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         Data.AtomicFile.WriteText(path, JsonSerializer.Serialize(summary, JsonOptions));
     }
 

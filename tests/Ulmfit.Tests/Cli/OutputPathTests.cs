@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ulmfit.Cli;
 using Ulmfit.Cli.Infrastructure;
 
@@ -70,29 +69,18 @@ public class OutputPathTests : IDisposable
             File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
             if (!OutputPath.CanCreateFileIn(folder)) return new ReadOnlyFolder(folder, mounted: false);
             File.SetUnixFileMode(folder, mode);
-            if (Run("mount", "--bind", folder, folder) && Run("mount", "-o", "remount,bind,ro", folder, folder))
+            if (ExternalProgram.Succeeds("mount", "--bind", folder, folder) && ExternalProgram.Succeeds("mount", "-o", "remount,bind,ro", folder, folder))
             {
                 if (!OutputPath.CanCreateFileIn(folder)) return new ReadOnlyFolder(folder, mounted: true);
             }
-            Run("umount", folder);
+            ExternalProgram.Succeeds("umount", folder);
             return null;
         }
 
         public void Dispose()
         {
-            if (mounted) Run("umount", folder);
+            if (mounted) ExternalProgram.Succeeds("umount", folder);
             else File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        static bool Run(string program, params string[] args)
-        {
-            try
-            {
-                using var process = Process.Start(new ProcessStartInfo(program, args) { UseShellExecute = false, RedirectStandardError = true })!;
-                process.WaitForExit();
-                return process.ExitCode == 0;
-            }
-            catch (System.ComponentModel.Win32Exception) { return false; }
         }
     }
 }

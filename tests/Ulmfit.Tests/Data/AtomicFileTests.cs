@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ulmfit.Data;
 
 namespace Ulmfit.Tests.Data;
@@ -40,7 +39,7 @@ public class AtomicFileTests
     {
         using var dir = new TempDirectory();
         string fifo = dir.PathOf("pipe");
-        Skip.IfNot(MakeFifo(fifo), "mkfifo is not available here");
+        Skip.IfNot(ExternalProgram.Succeeds("mkfifo", fifo), "mkfifo is not available here");
         Assert.Equal(FileKind.Special, FileKinds.Of(fifo));
         var reader = Task.Run(() => File.ReadAllText(fifo)); // a FIFO's writer blocks until someone reads
 
@@ -77,16 +76,5 @@ public class AtomicFileTests
 
         Assert.Equal("old", File.ReadAllText(path));
         Assert.Equal(["out.csv"], Directory.GetFiles(dir.Root).Select(Path.GetFileName));
-    }
-
-    static bool MakeFifo(string path)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false })!;
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception) { return false; }
     }
 }
