@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -24,7 +25,15 @@ internal sealed class NativeLstmWorkspace : IDisposable
 
     public NativeLstmWorkspace(long inputSize, long hiddenSize, ScalarType dtype, Device device)
     {
-        _lstm = nn.LSTM(inputSize, hiddenSize, numLayers: 1, bias: true, batchFirst: true, device: device, dtype: dtype);
+        // nn.LSTM draws initial weights (overwritten before every call) from libtorch's global generator. That draw
+        // would shift every later dropout mask by when the workspace happens to be created: a resumed run creates
+        // it on its first step, the run it continues had created it long before, so the two would drop different
+        // units. Creating a workspace leaves the generator where it was.
+        using (var generator = torch.random.get_rng_state())
+        {
+            try { _lstm = nn.LSTM(inputSize, hiddenSize, numLayers: 1, bias: true, batchFirst: true, device: device, dtype: dtype); }
+            finally { torch.random.set_rng_state(generator); }
+        }
         // named_parameters() makes new wrappers owned by the current dispose scope; these must live as long as we do.
         var byName = _lstm.named_parameters().ToDictionary(p => p.name, p => (Parameter)p.parameter.DetachFromDisposeScope());
         InputWeight = byName["weight_ih_l0"];

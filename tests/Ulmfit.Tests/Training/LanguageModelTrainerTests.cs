@@ -1,6 +1,7 @@
 using TorchSharp;
 using Ulmfit.Data;
 using Ulmfit.Engine;
+using Ulmfit.Modeling;
 using Ulmfit.Training;
 
 namespace Ulmfit.Tests.Training;
@@ -82,6 +83,44 @@ public sealed class LanguageModelTrainerTests : IDisposable
             Assert.Equal(expected.Validation!.Loss, actual.Validation!.Loss, 1e-5);
             Assert.Equal(expected.Validation.Accuracy, actual.Validation.Accuracy, 1e-9);
         }
+    }
+
+    // The real AWD-LSTM (weight drop, embedding and hidden dropout, variable BPTT, AR/TAR) interrupted at several
+    // points: early, mid-epoch, on the last step of an epoch and in the second epoch.
+    [Theory]
+    [InlineData(3)]
+    [InlineData(11)]
+    [InlineData(23)]
+    [InlineData(0)]  // the first epoch's last step
+    [InlineData(45)] // in the second epoch
+    public async Task An_AWD_LSTM_run_interrupted_anywhere_and_resumed_equals_an_uninterrupted_run(long cancelAtStep)
+    {
+        static AwdLstmLanguageModel Model(long seed)
+        {
+            torch.manual_seed(seed);
+            return new AwdLstmLanguageModel(new AwdLstmConfig(TinyCorpus.CountingVocab)
+            { EmbeddingSize = 8, HiddenSize = 12, Layers = 2, Dropouts = AwdLstmDropouts.LanguageModel });
+        }
+        var options = Options(epochs: 3) with { Batching = new LanguageModelBatcherOptions { BatchSize = 4, Bptt = 8, Seed = 5 } };
+        using var reference = Model(1);
+        var (referenceSteps, referenceResult) = await Record((p, c) =>
+            new LanguageModelTrainer(reference, Train, Valid, options).TrainAsync(p, c));
+        if (cancelAtStep == 0) cancelAtStep = referenceResult!.Epochs[0].Steps;
+        Assert.True(referenceSteps.Count > cancelAtStep + 2, $"the run has only {referenceSteps.Count} steps");
+
+        string checkpoints = Path.Combine(_folder, $"awd-{cancelAtStep}");
+        using (var interrupted = Model(1))
+        {
+            var (_, firstResult) = await Record((p, c) =>
+                new LanguageModelTrainer(interrupted, Train, Valid, options with { CheckpointDirectory = checkpoints }).TrainAsync(p, c), cancelAtStep);
+            Assert.Null(firstResult);
+        }
+        using var resumedModel = Model(99);
+        var (resumedSteps, resumedResult) = await Record((p, c) =>
+            new LanguageModelTrainer(resumedModel, Train, Valid, options with { CheckpointDirectory = checkpoints }).ResumeAsync(p, c));
+
+        Assert.Equal(referenceSteps.Skip((int)cancelAtStep).Select(s => (s.Step, s.Loss)), resumedSteps.Select(s => (s.Step, s.Loss)));
+        Assert.Equal(referenceResult!.Epochs.Select(e => e.Validation!.Loss), resumedResult!.Epochs.Select(e => e.Validation!.Loss));
     }
 
     [Fact]
