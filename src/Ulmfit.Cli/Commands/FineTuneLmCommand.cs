@@ -30,7 +30,7 @@ internal static class FineTuneLmCommand
                 FrozenEpochs = parse.GetValue(frozenEpochs),
                 FrozenLearningRate = parse.GetValue(frozenLr),
             }, parse, context);
-            var result = await LanguageModelPipeline.FineTuneAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
+            var result = await LanguageModelPipeline.FineTuneAsync(options, LanguageModelCommandOptions.Progress(output), new WarningLogger(output), token);
             return LanguageModelCommandOptions.Summarise(result, output);
         }, interruptNote: CommandRunner.SavesACheckpoint);
         return command;

@@ -69,6 +69,8 @@ internal sealed class LanguageModelCommandOptions
             Seed = (ulong)context.Seed,
             Precision = Dtype.Resolve(parse),
         };
+        if (result.Resume && !LanguageModelPipeline.HasRun(result.OutputDirectory))
+            context.Output.Info($"warning: --resume: {result.OutputDirectory} holds no checkpoint; starting a new run");
         return parse.GetValue(Lr) is double lr ? result with { LearningRate = lr } : result;
     }
 

@@ -41,7 +41,7 @@ internal static class PretrainCommand
                 Backwards = parse.GetValue(backwards),
                 ContinueFrom = parse.GetValue(continueFrom),
             }, parse, context);
-            var result = await LanguageModelPipeline.PretrainAsync(options, LanguageModelCommandOptions.Progress(output), cancellationToken: token);
+            var result = await LanguageModelPipeline.PretrainAsync(options, LanguageModelCommandOptions.Progress(output), new WarningLogger(output), token);
             return LanguageModelCommandOptions.Summarise(result, output);
         }, interruptNote: CommandRunner.SavesACheckpoint);
         return command;

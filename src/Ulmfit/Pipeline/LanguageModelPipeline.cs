@@ -43,6 +43,14 @@ public static class LanguageModelPipeline
     /// <summary>Manifest training option: tokens the language model has been pretrained on, over all continued runs.</summary>
     public const string PretrainTokensKey = "pretrain_tokens";
 
+    /// <summary>Whether <paramref name="outputDirectory"/> holds the checkpoints of a <c>pretrain</c> or
+    /// <c>finetune-lm</c> run, the run that <see cref="LanguageModelRunOptions.Resume"/> continues.</summary>
+    public static bool HasRun(string outputDirectory)
+    {
+        string root = LanguageModelRunOptions.CheckpointRootOf(outputDirectory);
+        return Directory.Exists(root) && Directory.EnumerateDirectories(root).Any(LanguageModelTrainer.HasCheckpoint);
+    }
+
     /// <summary>Stage 1: trains a new language model (AWD-LSTM or QRNN) on <see cref="LanguageModelRunOptions.Inputs"/>.</summary>
     public static async Task<LanguageModelRunResult> PretrainAsync(PretrainOptions options, IProgress<LanguageModelRunProgress>? progress = null,
         ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -161,8 +169,7 @@ public static class LanguageModelPipeline
         CancellationToken cancellationToken, Vocabulary? given = null, Vocabulary? extend = null)
     {
         string saved = Path.Combine(options.CheckpointRoot, VocabularyFile);
-        bool hasRun = Directory.Exists(options.CheckpointRoot) && Directory.EnumerateDirectories(options.CheckpointRoot).Any(d => LanguageModelTrainer.HasCheckpoint(d));
-        if (hasRun && !options.Resume)
+        if (HasRun(options.OutputDirectory) && !options.Resume)
             throw new InvalidInputException(options.OutputDirectory, null, null, "already holds a training run: pass --resume to continue it, or choose another output folder");
         Vocabulary? fixedVocabulary = given ?? (options.Resume && File.Exists(saved) ? Vocabulary.Load(saved) : null);
         var corpus = TokenizedCorpus.Prepare(new CorpusOptions

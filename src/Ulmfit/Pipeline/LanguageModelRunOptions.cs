@@ -63,7 +63,9 @@ public abstract record LanguageModelRunOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
     public ulong Seed { get; init; } = 42;
 
-    internal string CheckpointRoot => Path.Combine(OutputDirectory, "checkpoints");
+    internal string CheckpointRoot => CheckpointRootOf(OutputDirectory);
+
+    internal static string CheckpointRootOf(string outputDirectory) => Path.Combine(outputDirectory, "checkpoints");
     /// <summary>Where tokenized inputs are cached (keyed by content, tokenizer and vocabulary settings); null: a
     /// <c>token-cache</c> folder in the output folder. Point several runs over one corpus at the same folder and only
     /// the first tokenizes it.</summary>

@@ -60,6 +60,10 @@ public sealed record CheckpointManifest
     /// <summary>Settings that must not change between the interrupted and the resumed run.</summary>
     public required CheckpointSettings Settings { get; init; }
 
+    /// <summary>The shape of every tensor in the model's weights file, by state-dict name (null in checkpoints written
+    /// before it was recorded): checked before loading, so a run resumed with another model size is told what differs.</summary>
+    public IReadOnlyDictionary<string, long[]>? ParameterShapes { get; init; }
+
     /// <summary>When the checkpoint was written.</summary>
     public DateTimeOffset SavedAt { get; init; }
 
@@ -94,4 +98,35 @@ public sealed record CheckpointManifest
 /// the data order, the schedule or the optimizer's layout).</summary>
 public sealed record CheckpointSettings(
     int BatchSize, int Bptt, bool Backwards, long? MaxTokens, ulong DataSeed, long TorchSeed, int LayerGroups,
-    long TrainingTokens, int TrainingDocuments);
+    long TrainingTokens, int TrainingDocuments)
+{
+    /// <summary>The settings in which <paramref name="other"/> differs from these, in words ("bptt 70 (this run: 60)"),
+    /// empty when they are equal.</summary>
+    public IReadOnlyList<string> Differences(CheckpointSettings other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var differences = new List<string>();
+        void Compare<T>(string what, T saved, T now)
+        {
+            if (!EqualityComparer<T>.Default.Equals(saved, now))
+                differences.Add($"{what} {Show(saved)} (this run: {Show(now)})");
+        }
+        static string Show<T>(T value) => value switch
+        {
+            null => "none",
+            bool b => b ? "yes" : "no",
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        Compare("batch size", BatchSize, other.BatchSize);
+        Compare("bptt", Bptt, other.Bptt);
+        Compare("backwards", Backwards, other.Backwards);
+        Compare("tokens per epoch cap", MaxTokens, other.MaxTokens);
+        Compare("seed", DataSeed, other.DataSeed);
+        Compare("libtorch seed", TorchSeed, other.TorchSeed);
+        Compare("layer groups", LayerGroups, other.LayerGroups);
+        Compare("training tokens", TrainingTokens, other.TrainingTokens);
+        Compare("training documents", TrainingDocuments, other.TrainingDocuments);
+        return differences;
+    }
+}

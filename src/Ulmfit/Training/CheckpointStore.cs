@@ -36,6 +36,9 @@ public sealed class CheckpointStore
     /// <summary>The newest complete checkpoint folder, or null when there is none.</summary>
     public string? FindLatest() => CompleteCheckpoints().LastOrDefault().Path;
 
+    /// <summary>Every complete checkpoint folder, oldest first.</summary>
+    public IReadOnlyList<string> FindAll() => [.. CompleteCheckpoints().Select(c => c.Path)];
+
     /// <summary>Writes a checkpoint for <paramref name="step"/>: <paramref name="writeFiles"/> fills a temporary folder
     /// (given as its argument) with the tensor files, then the manifest is written and the folder renamed into place.
     /// A checkpoint already stored for the same step is replaced. Returns the final folder.</summary>
@@ -51,6 +54,9 @@ public sealed class CheckpointStore
         try
         {
             writeFiles(incoming);
+            // On disk before the manifest that vouches for them and the rename that publishes them, so a power cut
+            // cannot leave a published checkpoint whose tensor files are cut short.
+            foreach (string file in System.IO.Directory.EnumerateFiles(incoming)) FlushToDisk(file);
             WriteDurably(Path.Combine(incoming, ManifestFile), manifest.ToJson());
         }
         catch
@@ -113,6 +119,12 @@ public sealed class CheckpointStore
     {
         using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
         using (var writer = new StreamWriter(stream, leaveOpen: true)) writer.Write(text);
+        stream.Flush(flushToDisk: true);
+    }
+
+    static void FlushToDisk(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
         stream.Flush(flushToDisk: true);
     }
 

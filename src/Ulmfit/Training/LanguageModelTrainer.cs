@@ -163,13 +163,17 @@ public sealed class LanguageModelTrainer
     RunState Restore(TrainingCheckpointer? checkpointer, LanguageModelBatcher batcher, int groupCount)
     {
         if (checkpointer is null) throw new InvalidOperationException("resuming needs a checkpoint directory in the options");
-        var manifest = checkpointer.LoadLatest()
-            ?? throw new InvalidOperationException($"{checkpointer.Store.Directory}: no checkpoint to resume from");
+        string directory = checkpointer.Store.Directory;
         var expected = Settings(groupCount);
-        if (manifest.Settings != expected)
-            throw new InvalidOperationException($"{checkpointer.Store.Directory}: the checkpoint was made with {manifest.Settings}, this run has {expected}");
-        if (manifest.Epochs != _options.Epochs)
-            throw new InvalidOperationException($"{checkpointer.Store.Directory}: the checkpoint's run has {manifest.Epochs} epochs, this run asks for {_options.Epochs}");
+        var manifest = checkpointer.LoadLatest(saved =>
+            {
+                var differences = saved.Settings.Differences(expected);
+                if (saved.Epochs != _options.Epochs) differences = [$"epochs {saved.Epochs} (this run: {_options.Epochs})", .. differences];
+                if (differences.Count > 0)
+                    throw new InvalidInputException(directory, null, null,
+                        $"the run was started with {string.Join("; ", differences)}: resume with the options it started with, or start a new run in another folder");
+            }, _logger)
+            ?? throw new InvalidOperationException($"{directory}: no checkpoint to resume from");
         batcher.Restore(manifest.Batcher);
         _logger.LogInformation("Resuming at step {Step} of {TotalSteps} (epoch {Epoch})", manifest.Step, manifest.TotalSteps, manifest.Batcher.Epoch);
         return RunState.From(manifest);

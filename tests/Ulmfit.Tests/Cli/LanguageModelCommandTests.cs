@@ -60,6 +60,45 @@ public class LanguageModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void Resume_names_what_differs_falls_back_past_a_cut_short_checkpoint_and_says_when_there_is_none()
+    {
+        // Given a finished three-epoch run (its two newest checkpoints kept: the ends of epochs 2 and 3)
+        string lm = Path.Combine(_dir, "lm");
+        string[] args = ["pretrain", "--corpus", Sample("unlabeled.csv"), "--out", lm, .. TinyModel, "--resume"];
+        Assert.Equal(0, CliApp.Run([.. args.SkipLast(1), "--epochs", "3"], new CapturedConsole()));
+        string[] checkpoints = [.. Directory.GetDirectories(Path.Combine(lm, "checkpoints", "pretrain"), "step-*").Order(StringComparer.Ordinal)];
+        Assert.Equal(2, checkpoints.Length);
+
+        // Another epoch count or model size is refused with what differs, before anything is loaded
+        var epochs = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run([.. args, "--epochs", "4"], epochs));
+        Assert.Contains("epochs 3 (this run: 4)", Assert.Single(epochs.Errors));
+        var size = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run([.. args.Select(a => a == "16" ? "20" : a), "--epochs", "3"], size));
+        Assert.Contains("encoder.embedding.weight [", Assert.Single(size.Errors));
+
+        // A newest checkpoint cut short (a disk fault) is skipped with a warning: the run goes on from the older one
+        File.WriteAllBytes(Path.Combine(checkpoints[1], "model.bin"), File.ReadAllBytes(Path.Combine(checkpoints[1], "model.bin"))[..1000]);
+        var fallback = new CapturedConsole();
+        Assert.Equal(0, CliApp.Run([.. args, "--epochs", "3"], fallback));
+        Assert.Contains(fallback.Infos, line => line.StartsWith("warning: ") && line.Contains("model.bin: cut short"));
+        Assert.Contains(fallback.Infos, line => line.StartsWith("warning: Resuming from the older checkpoint") && line.Contains(Path.GetFileName(checkpoints[0])));
+        Assert.Contains(fallback.Infos, line => line.StartsWith("epoch 3:"));
+
+        // When none can be read, the error names the newest one's file and problem
+        foreach (string folder in Directory.GetDirectories(Path.Combine(lm, "checkpoints", "pretrain"), "step-*"))
+            File.WriteAllBytes(Path.Combine(folder, "model.bin"), []);
+        var broken = new CapturedConsole();
+        Assert.Equal(CommandRunner.Failure, CliApp.Run([.. args, "--epochs", "3"], broken));
+        Assert.Contains("model.bin: cut short", Assert.Single(broken.Errors));
+
+        // --resume where there is no run says so and starts one
+        var fresh = new CapturedConsole();
+        Assert.Equal(0, CliApp.Run([.. args.Select(a => a == lm ? Path.Combine(_dir, "new") : a), "--epochs", "1"], fresh));
+        Assert.Contains(fresh.Infos, line => line.Contains("holds no checkpoint; starting a new run"));
+    }
+
+    [Fact]
     public void Generate_continues_the_prompt_and_lr_find_writes_a_plot_and_a_suggestion()
     {
         string lm = Path.Combine(_dir, "lm");

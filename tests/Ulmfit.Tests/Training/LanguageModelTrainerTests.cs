@@ -195,9 +195,9 @@ public sealed class LanguageModelTrainerTests : IDisposable
         using var model = new TinyLstmLanguageModel(TinyCorpus.CountingVocab);
         await Record((p, c) => new LanguageModelTrainer(model, Train, null, Options(checkpoints: checkpoints)).TrainAsync(p, c), cancelAtStep: 2);
         var changed = Options(checkpoints: checkpoints) with { Batching = new LanguageModelBatcherOptions { BatchSize = 8, Bptt = 10, Seed = 5 } };
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var error = await Assert.ThrowsAsync<InvalidInputException>(() =>
             new LanguageModelTrainer(model, Train, null, changed).ResumeAsync());
-        Assert.Contains("BatchSize = 4", error.Message);
+        Assert.Contains("batch size 4 (this run: 8)", error.Message);
     }
 
     [Fact]
