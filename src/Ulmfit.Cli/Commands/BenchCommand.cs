@@ -41,7 +41,7 @@ internal static class BenchCommand
                 Vocab = parse.GetValue(vocab), Emb = parse.GetValue(emb), Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
                 BatchSize = parse.GetValue(batchSize), Bptt = parse.GetValue(bptt), SeqLen = parse.GetValue(seqLen),
                 Steps = parse.GetValue(steps), Warmup = parse.GetValue(warmup), Precision = inference ? DtypeOption.ParseForInference(parse.GetValue(dtype)!, architecture) : DtypeOption.Parse(parse.GetValue(dtype)!),
-            }.Validate();
+            }.Validate(languageModel: which == "lm-train");
             BenchmarkTimings timings = which switch
             {
                 "lm-train" => LanguageModelTrainingBenchmark.Run(shape, context.Seed, token),

@@ -13,7 +13,7 @@ internal static class DemoCommand
 {
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
-        var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
+        var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes.", DefaultValueFactory = _ => Path.Combine("runs", "demo") }.AsFolder();
         var command = new Command("demo", "Run ULMFiT end to end on the bundled sample data set (samples/support-tickets).") { outDir };
         common.AddTo(command);
 

@@ -18,7 +18,7 @@ internal static class FitCommand
     static Command Create(CommonOptions common, IConsoleOutput output, bool classifierOnly)
     {
         var train = new Option<string>("--train") { Description = "Labelled training documents (CSV with text and label columns).", Required = true };
-        var outDir = new Option<string>("--out") { Description = "Folder for the trained model (forward/, backward/, language models).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for the trained model (forward/, backward/, language models).", Required = true }.AsFolder();
         var valid = new Option<string?>("--valid") { Description = "Labelled validation documents (default: --valid-pct of --train)." };
         var validPct = new Option<double?>("--valid-pct") { Description = $"Share of the training set held out for best-epoch selection when --valid is absent; 0 trains on all of it for a fixed schedule (default: the recipe's, 0 below {FitRecipe.FixedScheduleBelow:N0} labelled documents, else 0.1)." };
         var unlabeled = new Option<string[]>("--unlabeled") { Description = $"More of the task's text without labels: LM fine-tuning reads it (at most {FitRecipe.UnlabelledTokenCap:N0} tokens an epoch unless --lm-max-tokens), and below {FitRecipe.FixedScheduleBelow:N0} labelled documents self-training pseudo-labels some of it.", AllowMultipleArgumentsPerToken = true };
@@ -135,7 +135,8 @@ internal static class FitCommand
         var lm = LanguageModelCommandOptions.Progress(output);
         return new InlineProgress<FitProgress>(p =>
         {
-            if (p.LanguageModel is { } l) lm.Report(l with { Stage = $"{p.Direction} {l.Stage}" });
+            if (p.Warning is { } inputWarning) output.Info($"warning: {inputWarning}");
+            else if (p.LanguageModel is { } l) lm.Report(l with { Stage = $"{p.Direction} {l.Stage}" });
             else if (p.Classifier is { } c)
             {
                 string eta = c.Remaining is { } r ? $"ETA {r:hh\\:mm\\:ss}" : "ETA --";

@@ -12,7 +12,7 @@ internal static class ImportFastaiCommand
     {
         var weights = new Option<string>("--weights") { Description = "fastai/PyTorch state dict (.pth, zip or legacy format).", Required = true };
         var vocab = new Option<string>("--vocab") { Description = "fastai vocabulary pickle (itos_*.pkl, a list of strings).", Required = true };
-        var outDir = new Option<string>("--out") { Description = "Folder for the language-model package.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for the language-model package.", Required = true }.AsFolder();
         var backwards = new Option<bool>("--backwards") { Description = "The model was trained on reversed text (wt103-bwd)." };
         var command = new Command("import-fastai", "Import a fastai AWD-LSTM language model (weights .pth + vocabulary .pkl).") { weights, vocab, outDir, backwards };
         common.AddTo(command);

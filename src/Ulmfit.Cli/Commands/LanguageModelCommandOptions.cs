@@ -17,7 +17,7 @@ internal sealed class LanguageModelCommandOptions
             DefaultValueFactory = _ => defaultGroupFactor,
         };
 
-    public Option<string> Out { get; } = new("--out") { Description = "Folder for the trained language model and its checkpoints.", Required = true };
+    public Option<string> Out { get; } = new Option<string>("--out") { Description = "Folder for the trained language model and its checkpoints.", Required = true }.AsFolder();
     public Option<string?> Valid { get; } = new("--valid") { Description = "Held-out text (default: a corpus folder's valid file, else --valid-pct of the documents)." };
     public Option<double> ValidPct { get; } = new("--valid-pct") { Description = "Share of documents held out when there is no validation text.", DefaultValueFactory = _ => 0.1 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training text.", DefaultValueFactory = _ => 1 };

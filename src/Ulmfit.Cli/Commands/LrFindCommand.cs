@@ -15,7 +15,7 @@ internal static class LrFindCommand
     {
         var lm = new Option<string>("--lm") { Description = "Folder of the language model.", Required = true };
         var input = new Option<string[]>("--input") { Description = "Text to sweep on (tokenized with the model's vocabulary).", Required = true, AllowMultipleArgumentsPerToken = true };
-        var outDir = new Option<string>("--out") { Description = "Folder for lr-find.png and lr-find.csv.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for lr-find.png and lr-find.csv.", Required = true }.AsFolder();
         var steps = new Option<int>("--steps") { Description = "Sweep steps.", DefaultValueFactory = _ => 100 };
         var start = new Option<double>("--start-lr") { Description = "First learning rate.", DefaultValueFactory = _ => 1e-7 };
         var end = new Option<double>("--end-lr") { Description = "Last learning rate.", DefaultValueFactory = _ => 10 };

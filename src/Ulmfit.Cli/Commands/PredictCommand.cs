@@ -15,7 +15,7 @@ internal static class PredictCommand
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
         var model = new Option<string>("--model") { Description = "A classifier package or the folder 'ulmfit fit' wrote.", Required = true };
-        var input = new Option<string>("--input") { Description = "Documents to classify; '-' reads one document per line from stdin.", Required = true };
+        var input = new Option<string>("--input") { Description = "Documents to classify: CSV, .txt (documents separated by a blank line; --line-per-document for one per line) or a folder of .txt files; '-' reads one document per line from stdin.", Required = true };
         var outPath = new Option<string?>("--out") { Description = "Output CSV (required unless --input -)." };
         var idColumn = new Option<string?>("--id-column") { Description = "CSV column copied to the output's last column, to join predictions back (default: 'id' when the input has one)." };
         var inputs = new InputOptions();

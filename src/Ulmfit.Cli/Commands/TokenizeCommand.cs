@@ -13,7 +13,7 @@ internal static class TokenizeCommand
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
         var input = new Option<string>("--input") { Description = "CSV (.csv/.csv.gz), text (.txt/.txt.gz) or a folder of .txt files.", Required = true };
-        var outDir = new Option<string>("--out") { Description = "Folder for the token store and vocabulary.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder for the token store and vocabulary.", Required = true }.AsFolder();
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (specials included).", DefaultValueFactory = _ => 60_000 };
         var minFreq = new Option<int>("--min-freq") { Description = "Fewest occurrences for a token to enter the vocabulary.", DefaultValueFactory = _ => 3 };
         var vocab = new Option<string?>("--vocab") { Description = "Use this vocabulary (JSON) instead of building one." };

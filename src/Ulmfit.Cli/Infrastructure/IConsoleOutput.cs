@@ -31,7 +31,11 @@ public sealed class SystemConsoleOutput : IConsoleOutput
     readonly bool _interactive = !Console.IsErrorRedirected;
     DateTime _lastStatus = DateTime.MinValue;
 
-    public TextReader In => Console.In;
+    TextReader? _in;
+
+    // Invalid UTF-8 on stdin is an error naming line and column, as in an input file (Console.In would decode it
+    // to U+FFFD silently).
+    public TextReader In => _in ??= Ulmfit.Data.DocumentReader.OpenCheckedText(Console.OpenStandardInput(), "stdin");
     public TextWriter Out => Console.Out;
 
     public void Result(string line)

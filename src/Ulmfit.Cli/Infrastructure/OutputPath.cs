@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Ulmfit.Data;
 
 namespace Ulmfit.Cli.Infrastructure;
@@ -12,6 +13,25 @@ internal static class OutputPath
     public static void CheckWritable(string path, string option)
     {
         if (Problem(path) is { } problem) throw new OptionException($"{option} {path}: {problem}");
+    }
+
+    /// <summary>Makes <paramref name="option"/> (an output folder) refuse, when parsed, a path that is an existing file
+    /// or lies under one, instead of failing later on a file inside it.</summary>
+    public static Option<string> AsFolder(this Option<string> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0) return;
+            string full = Path.GetFullPath(result.Tokens[0].Value);
+            for (string? p = full; p != null && !Directory.Exists(p); p = Path.GetDirectoryName(p))
+                if (File.Exists(p))
+                {
+                    result.AddError(p == full ? $"{option.Name} {result.Tokens[0].Value} is a file; give a folder (new or existing)"
+                        : $"{option.Name} {result.Tokens[0].Value}: '{p}' is a file, not a folder");
+                    return;
+                }
+        });
+        return option;
     }
 
     /// <summary>Why <paramref name="path"/> cannot be written (its folders are created as needed), or null when it can.</summary>

@@ -22,9 +22,35 @@ public sealed record BenchmarkShape
     public ComputePrecision Precision { get; init; } = ComputePrecision.Fp32;
     public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
 
-    /// <summary>Refuses counts no benchmark can time; the message is the one-line option error of the commands.</summary>
-    public BenchmarkShape Validate() =>
-        Steps >= 1 && Warmup >= 0 ? this : throw new ArgumentException($"--steps must be at least 1 and --warmup at least 0 (got {Steps} and {Warmup})");
+    /// <summary>Refuses counts no benchmark can time, and shapes whose tensors would not fit in this machine's memory
+    /// (rather than dying of it); the message is the one-line option error of the commands.
+    /// <paramref name="languageModel"/>: the LM training benchmark, whose vocabulary-wide logits dominate.</summary>
+    public BenchmarkShape Validate(bool languageModel = true)
+    {
+        if (Steps < 1 || Warmup < 0) throw new ArgumentException($"--steps must be at least 1 and --warmup at least 0 (got {Steps} and {Warmup})");
+        foreach (var (name, value) in new[] { ("--vocab", Vocab), ("--emb", Emb), ("--hidden", Hidden), ("--layers", Layers),
+                     ("--batch-size", BatchSize), ("--bptt", Bptt), ("--seq-len", SeqLen) })
+            if (value < 1) throw new ArgumentException($"{name} must be at least 1 (got {value})");
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double needed = EstimatedBytes(languageModel);
+        if (needed > available)
+            throw new ArgumentException($"this shape needs about {needed / (1 << 30):F1} GiB of tensors, more than the {available / (double)(1 << 30):F1} GiB this machine has: " +
+                "lower --vocab, --hidden, --batch-size, --bptt or --seq-len");
+        return this;
+    }
+
+    /// <summary>A rough upper bound of the bytes a step holds (float32): weights with their gradients and two AdamW
+    /// moments, the recorded activations (about ten per gate unit per time step), and for the LM the logits with
+    /// their softmax and gradient. Generous on purpose: it only has to tell a feasible shape from an absurd one.</summary>
+    public double EstimatedBytes(bool languageModel)
+    {
+        double width = Math.Max(Hidden, Emb);
+        double parameters = (double)Vocab * Emb + Layers * 8.0 * width * width;
+        double steps = languageModel ? Bptt : Math.Max(Bptt, SeqLen);
+        double activations = (double)BatchSize * steps * width * Layers * 10;
+        double logits = languageModel ? 3.0 * BatchSize * Bptt * Vocab : 0;
+        return 4 * (4 * parameters + activations + logits);
+    }
 
     public AwdLstmConfig LanguageModelConfig() =>
         new(Vocab) { Architecture = Architecture, EmbeddingSize = Emb, HiddenSize = Hidden, Layers = Layers, Dropouts = AwdLstmDropouts.LanguageModel };

@@ -81,9 +81,9 @@ internal static class CsvDocumentReader
         for (int i = 0; i < text.Length; i++)
             text[i] = FindColumn(path, header, options.TextColumns[i], "text") ?? throw MissingColumn(path, header, options.TextColumns[i], "text");
         int? label = FindColumn(path, header, options.LabelColumn, "label");
-        if (label is null && options.LabelRequired) throw MissingColumn(path, header, options.LabelColumn, "label");
+        if (label is null && options.LabelRequired) throw MissingColumn(path, header, options.LabelColumn, "label", taken: text);
         int? id = options.IdColumn is { } idName ? FindColumn(path, header, idName, "id") : null;
-        if (id is null && options.IdRequired) throw MissingColumn(path, header, options.IdColumn!, "id");
+        if (id is null && options.IdRequired) throw MissingColumn(path, header, options.IdColumn!, "id", taken: [.. text, label ?? -1]);
         return new Columns(text, label ?? -1, id ?? -1, header);
     }
 
@@ -98,12 +98,21 @@ internal static class CsvDocumentReader
         return matches.Count == 1 ? matches[0] : null;
     }
 
-    static InvalidInputException MissingColumn(string path, IReadOnlyList<string> header, string name, string role)
+    // The hint never offers a column already read in another role (the text column for a missing label), and a
+    // header that is one field holding tabs or semicolons is a file with another separator, which is what to say.
+    static InvalidInputException MissingColumn(string path, IReadOnlyList<string> header, string name, string role, int[]? taken = null)
     {
-        string? closest = NameSuggestion.Closest(name, header);
+        if (header.Count == 1 && (header[0].Contains('\t') || header[0].Contains(';')))
+        {
+            string separator = header[0].Contains('\t') ? "tabs" : "semicolons";
+            return new InvalidInputException(path, 1, null,
+                $"no {role} column '{name}': the header is one field separated by {separator}, not commas; save the file as comma-separated CSV");
+        }
+        var free = header.Where((_, i) => taken is null || !taken.Contains(i)).ToList();
+        string? closest = NameSuggestion.Closest(name, free);
         string hint = closest is null ? "" : $"; did you mean '{closest}'?";
         return new InvalidInputException(path, 1, null,
-            $"no {role} column '{name}'; the columns are: {string.Join(", ", header.Select(h => $"'{h}'"))}{hint}");
+            $"no {role} column '{name}'; the columns are: {string.Join(", ", header.Select(h => $"'{h.Replace("\t", "\\t")}'"))}{hint}");
     }
 
     /// <summary>Reads one record; <paramref name="document"/> is null for a skipped (empty) row. False at the end.</summary>

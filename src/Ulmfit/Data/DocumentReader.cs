@@ -59,6 +59,16 @@ public static class DocumentReader
     internal static bool HasExtension(string path, string extension) => path.EndsWith(extension, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Opens a file for sequential reading, decompressing <c>.gz</c>, checking UTF-8 on the way.</summary>
+    /// <summary>A reader of <paramref name="stream"/> (standard input, say) that refuses invalid UTF-8 the way input
+    /// files do, with an <see cref="InvalidInputException"/> naming <paramref name="displayName"/>, line and column,
+    /// where a plain reader would put U+FFFD in the text without a word.</summary>
+    public static TextReader OpenCheckedText(Stream stream, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return new StreamReader(new Utf8CheckingStream(stream, displayName), new System.Text.UTF8Encoding(false, true),
+            detectEncodingFromByteOrderMarks: false);
+    }
+
     internal static Stream OpenChecked(string path)
     {
         FileStream file;

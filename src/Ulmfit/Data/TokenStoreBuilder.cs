@@ -73,55 +73,47 @@ public sealed class TokenStoreBuilder
         string fullPath = Path.GetFullPath(storePath);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         string spillPath = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.spill.tmp");
-        try
-        {
-            var corpus = new ProvisionalCorpus();
-            string? firstSource = null;
-            using (var spill = new FileStream(spillPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        // The spill file (token ids before the vocabulary is known) is one handle, written then read back. Where the
+        // system allows it (Unix) its name is removed as soon as it is open, so even a killed process leaves nothing;
+        // elsewhere it goes when the handle closes.
+        using var spill = new FileStream(spillPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        if (!OperatingSystem.IsWindows()) File.Delete(spillPath);
+        var corpus = new ProvisionalCorpus();
+        string? firstSource = null;
+        OrderedBatchPipeline.Run(documents, options.Threads, options.MaxBatchDocuments, options.MaxBatchCharacters,
+            CountBatch,
+            counted =>
             {
-                OrderedBatchPipeline.Run(documents, options.Threads, options.MaxBatchDocuments, options.MaxBatchCharacters,
-                    CountBatch,
-                    counted =>
-                    {
-                        firstSource ??= counted.Source;
-                        corpus.Append(counted, spill);
-                        progress.Tick("tokenizing", corpus.Documents, corpus.Tokens);
-                    },
-                    cancellationToken);
-            }
-            progress.Done("tokenizing", corpus.Documents, corpus.Tokens);
+                firstSource ??= counted.Source;
+                corpus.Append(counted, spill);
+                progress.Tick("tokenizing", corpus.Documents, corpus.Tokens);
+            },
+            cancellationToken);
+        progress.Done("tokenizing", corpus.Documents, corpus.Tokens);
 
-            Vocabulary vocabulary = Vocabulary.Build(corpus.Counter(), settings);
-            int[] finalIds = corpus.MapTo(vocabulary, out long unknown);
+        Vocabulary vocabulary = Vocabulary.Build(corpus.Counter(), settings);
+        int[] finalIds = corpus.MapTo(vocabulary, out long unknown);
 
-            using var writer = new TokenStoreWriter(storePath, vocabulary);
-            using (var spill = new FileStream(spillPath, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 20))
-            {
-                int[] ids = [];
-                for (int d = 0; d < corpus.Documents; d++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int length = corpus.Lengths[d];
-                    if (ids.Length < length) ids = new int[Math.Max(length, ids.Length * 2)];
-                    Span<int> document = ids.AsSpan(0, length);
-                    spill.ReadExactly(MemoryMarshal.AsBytes(document));
-                    for (int i = 0; i < length; i++) document[i] = finalIds[document[i]];
-                    writer.Add(document, corpus.Labels[d]);
-                    progress.Tick("writing", writer.Documents, writer.Tokens);
-                }
-            }
-            writer.Commit(tokenizer.Version, report?.Source ?? firstSource ?? "", report?.SkippedEmpty ?? 0, unknown, cacheKey.Span);
-            progress.Done("writing", writer.Documents, writer.Tokens);
-            var summary = new TokenizeSummary(writer.Documents, writer.Tokens, TokenizeSummary.Rate(writer.Tokens, clock.Elapsed),
-                vocabulary.Count, report?.SkippedEmpty ?? 0, unknown, clock.Elapsed, FromCache: false);
-            return new TokenStoreBuildResult(vocabulary, summary);
-        }
-        finally
+        using var writer = new TokenStoreWriter(storePath, vocabulary);
+        spill.Flush();
+        spill.Position = 0;
+        int[] ids = [];
+        for (int d = 0; d < corpus.Documents; d++)
         {
-            try { File.Delete(spillPath); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
+            cancellationToken.ThrowIfCancellationRequested();
+            int length = corpus.Lengths[d];
+            if (ids.Length < length) ids = new int[Math.Max(length, ids.Length * 2)];
+            Span<int> document = ids.AsSpan(0, length);
+            spill.ReadExactly(MemoryMarshal.AsBytes(document));
+            for (int i = 0; i < length; i++) document[i] = finalIds[document[i]];
+            writer.Add(document, corpus.Labels[d]);
+            progress.Tick("writing", writer.Documents, writer.Tokens);
         }
+        writer.Commit(tokenizer.Version, report?.Source ?? firstSource ?? "", report?.SkippedEmpty ?? 0, unknown, cacheKey.Span);
+        progress.Done("writing", writer.Documents, writer.Tokens);
+        var summary = new TokenizeSummary(writer.Documents, writer.Tokens, TokenizeSummary.Rate(writer.Tokens, clock.Elapsed),
+            vocabulary.Count, report?.SkippedEmpty ?? 0, unknown, clock.Elapsed, FromCache: false);
+        return new TokenStoreBuildResult(vocabulary, summary);
     }
 
     /// <summary>A batch tokenized and mapped to ids (worker thread).</summary>

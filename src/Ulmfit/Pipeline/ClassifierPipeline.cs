@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Ulmfit.Classification;
 using Ulmfit.Data;
 using Ulmfit.IO;
@@ -11,8 +12,10 @@ using static TorchSharp.torch;
 
 namespace Ulmfit.Pipeline;
 
-/// <summary>Progress of a fit: which direction and stage, and the underlying LM or classifier progress.</summary>
-public sealed record FitProgress(string Direction, string Stage, LanguageModelRunProgress? LanguageModel, ClassifierProgress? Classifier);
+/// <summary>Progress of a fit: which direction and stage, and the underlying LM or classifier progress; or, with
+/// neither, a <paramref name="Warning"/> about the input (empty rows skipped), reported before any training.</summary>
+public sealed record FitProgress(string Direction, string Stage, LanguageModelRunProgress? LanguageModel, ClassifierProgress? Classifier,
+    string? Warning = null);
 
 /// <summary>One direction's (forward or backward) outcome.</summary>
 /// <param name="Direction">"forward" or "backward".</param>
@@ -59,7 +62,7 @@ public static class ClassifierPipeline
         options.Validate();
         var clock = Stopwatch.StartNew();
         var stages = new Dictionary<string, double>();
-        RequireTwoClasses(options);
+        RequireTwoClasses(options, progress, logger ?? NullLogger.Instance);
         DataProfile? profile = null;
         if (options.TrainSample is int sample)
         {
@@ -146,19 +149,25 @@ public static class ClassifierPipeline
     }
 
     // A one-class label column, or an unlabelled file without a document, is found before LM fine-tuning spends
-    // minutes on the text, not after.
-    static void RequireTwoClasses(FitOptions o)
+    // minutes on the text, not after; empty rows, which training skips, are counted and reported here once.
+    static void RequireTwoClasses(FitOptions o, IProgress<FitProgress>? progress, ILogger logger)
     {
         foreach (string file in o.Unlabeled)
             if (!DocumentReader.Read(file, o.Reader with { LabelRequired = false }).Any())
                 throw new InvalidInputException(file, null, null, "holds no documents: an unlabelled file needs at least one (or drop it from --unlabeled)");
         var classes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var document in DocumentReader.Read(o.Train, o.Reader))
-        {
+        var report = new ReadReport();
+        foreach (var document in DocumentReader.Read(o.Train, o.Reader, report))
             foreach (string label in DataProfile.LabelsOf(document, o.MultiLabel)) classes.Add(label);
-            if (classes.Count >= 2) return;
+        if (report.Warning is { } skipped)
+        {
+            logger.LogWarning("{File}: {Warning}", o.Train, skipped);
+            progress?.Report(new FitProgress("", "read", null, null, $"{o.Train}: {skipped}"));
         }
-        throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{classes.FirstOrDefault()}'): a classifier needs at least two");
+        if (report.Documents == 0)
+            throw new InvalidInputException(o.Train, null, null, "holds no labelled documents (a header row at most): a classifier needs at least two classes of them");
+        if (classes.Count < 2)
+            throw new InvalidInputException(o.Train, null, null, $"the label column has only one class ('{classes.FirstOrDefault()}'): a classifier needs at least two");
     }
 
     static double EnsembleAccuracy(float[][] probabilities, int[] labels)

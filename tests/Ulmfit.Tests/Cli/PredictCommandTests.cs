@@ -73,5 +73,27 @@ public class PredictCommandTests : IDisposable
         Assert.Equal(JsonValueKind.String, last.RootElement.GetProperty("label").ValueKind);
     }
 
+    [Fact]
+    public async Task Invalid_utf8_on_stdin_is_an_error_naming_its_line_and_column_as_in_a_file()
+    {
+        string model = TinyModel();
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Ulmfit.Cli"))
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (string a in new[] { "predict", "--model", model, "--input", "-", "--threads", "1" }) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        byte[] input = [.. "Where is my parcel?\n"u8, (byte)'a', (byte)'b', 0xFF, (byte)'\n'];
+        await process.StandardInput.BaseStream.WriteAsync(input);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(CommandRunner.BadInput, process.ExitCode);
+        Assert.Contains("stdin:2:3: invalid UTF-8 byte 0xFF", await stderr);
+        await stdout;
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -132,4 +132,23 @@ public class TokenStoreBuilderTests
     {
         public void Report(TokenizeProgress value) => report(value);
     }
+
+    [Fact]
+    public void The_spill_file_has_no_name_while_tokenizing_so_a_killed_run_leaves_none()
+    {
+        if (OperatingSystem.IsWindows()) return; // there the file is removed when its handle closes
+        using var dir = new TempDirectory();
+        var seen = new List<string>();
+        IEnumerable<TextDocument> Watching()
+        {
+            foreach (var (document, i) in Corpus(60).Select((d, i) => (d, i)))
+            {
+                if (i == 40) seen.AddRange(Directory.GetFiles(dir.Root).Select(f => Path.GetFileName(f)));
+                yield return document;
+            }
+        }
+        Builder(1).BuildWithNewVocabulary(Watching(), new VocabularySettings(MinFrequency: 1), dir.PathOf("t.ulmtok"));
+        Assert.DoesNotContain(seen, name => name.EndsWith(".spill.tmp", StringComparison.Ordinal));
+        Assert.Equal(["t.ulmtok"], Directory.GetFiles(dir.Root).Select(f => Path.GetFileName(f)));
+    }
 }
