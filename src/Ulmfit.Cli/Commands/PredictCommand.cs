@@ -66,8 +66,11 @@ internal static class PredictCommand
             var documents = DocumentReader.Read(source, reader, report).ToList();
             // Empty documents are not sent to the model; they get an empty row so output row n is input row n.
             var texts = documents.Where(d => !d.IsBlank).ToList();
-            var predictions = fitted.Predict(texts, token);
             bool withIds = report.HasIdColumn;
+            if (withIds && (reader.IdColumn == "label" || fitted.Classes.Contains(reader.IdColumn!, StringComparer.Ordinal)))
+                throw new OptionException($"the id column '{reader.IdColumn}' has the name of an output column (the label or a class's probability): " +
+                                          "rename it in the input, or pass --id-column with another column");
+            var predictions = fitted.Predict(texts, token);
             var csv = new StringBuilder();
             csv.Append("label");
             foreach (string c in fitted.Classes) csv.Append(',').Append(Quote(c));

@@ -74,6 +74,20 @@ public class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_id_column_named_like_a_class_is_refused_rather_than_giving_a_header_with_the_name_twice()
+    {
+        string model = TinyModel();
+        string className = File.ReadAllLines(Sample("train.csv")).Skip(1).First().Split(',')[0];
+        string input = Path.Combine(_dir, "in.csv");
+        File.WriteAllText(input, $"{className},text\nr1,Where is my parcel?\n");
+        var console = new CapturedConsole();
+        Assert.Equal(CommandRunner.BadInput, CliApp.Run(["predict", "--model", model, "--input", input, "--out", Path.Combine(_dir, "out.csv"),
+            "--id-column", className, "--threads", "1"], console));
+        Assert.Contains($"the id column '{className}' has the name of an output column", Assert.Single(console.Errors));
+        Assert.False(File.Exists(Path.Combine(_dir, "out.csv")));
+    }
+
+    [Fact]
     public async Task Invalid_utf8_on_stdin_is_an_error_naming_its_line_and_column_as_in_a_file()
     {
         string model = TinyModel();
