@@ -2,6 +2,7 @@
 // the tickets, then the forward + backward classifiers) and prints a few predictions.
 // Usage: dotnet run [-- [DATA_FOLDER [OUTPUT_FOLDER]] [--quick]]   (default: ../support-tickets beside this project)
 // --quick trains the forward direction only and skips LM fine-tuning: a minute instead of several (the packaging test).
+using Ulmfit.Engine;
 using Ulmfit.Pipeline;
 
 bool quick = args.Contains("--quick");
@@ -34,4 +35,6 @@ string[] tickets =
 var predictions = model.Predict(tickets);
 for (int i = 0; i < tickets.Length; i++)
     Console.WriteLine($"{predictions[i].Label,-10} {predictions[i].Probabilities.Max():P0}  {tickets[i]}");
+// The package's native int8 kernel (runtimes/linux-x64/native): FittedModel.Load's "auto" uses it where the CPU can.
+Console.WriteLine(Int8LstmLibrary.IsAvailable ? "int8 kernel: loaded" : $"int8 kernel: {Int8LstmLibrary.WhyUnavailable}");
 return 0;

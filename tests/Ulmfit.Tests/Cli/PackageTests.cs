@@ -42,6 +42,8 @@ public sealed class PackageTests : IDisposable
         Succeeds(run, "the quickstart");
         Assert.Contains("recipe for", run.Output);
         Assert.Contains("I was charged twice for my order this month", run.Output);
+        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "libulmfit_native.so"))) // built here, so packed: the app must find it
+            Assert.DoesNotContain("is missing", run.Output.Split('\n').Single(l => l.StartsWith("int8 kernel: ", StringComparison.Ordinal)));
 
         // The tool
         string tools = Path.Combine(_dir, "tools");
