@@ -1,19 +1,28 @@
-// Int8 LSTM inference on AVX-512 VNNI: one fused kernel per layer, called from Ulmfit.NET through P/Invoke
-// (src/Ulmfit/Modeling/Int8Lstm*.cs). libtorch has no fused int8 LSTM, and an int8 product inside a per-step loop of
-// libtorch ops loses more in the unfused gate arithmetic than it gains (docs/benchmarks.md), so the whole layer —
-// input products, recurrent products, gates, cell update — runs here, on weights packed once.
+// Int8 LSTM inference: one fused kernel per layer, called from Ulmfit.NET through P/Invoke
+// (src/Ulmfit/Modeling/Int8Lstm*.cs, src/Ulmfit/Engine/Int8LstmLibrary.cs). libtorch has no fused int8 LSTM, and an
+// int8 product inside a per-step loop of libtorch ops loses more in the unfused gate arithmetic than it gains
+// (docs/benchmarks.md), so the whole layer — input products, recurrent products, gates, cell update — runs here, on
+// weights packed once.
 //
 // Numbers. Weights: per-output-row symmetric int8 (scale = max|row| / 127). Layer input x and hidden state h: per-row
 // (one token of one document) symmetric int8 with a dynamic scale. (A fixed 1/127 for h, exact since |h| <= 1, would
 // spare the per-worker copies below but cost 2 % relative error on an untrained encoder, whose h stay small.)
-// VNNI multiplies unsigned by signed bytes, so activations are stored as q + 128 and the products are corrected with
-// 128 · (column sum of the weights). Accumulators are int32 (at most 1152 · 255 · 127 per product, far below 2^31);
-// gates, cell and outputs are float32.
+// Accumulators are int32 (at most 1152 · 127 · 127 per product, far below 2^31); gates, cell and outputs are float32.
+//
+// Paths, chosen at run time from CPUID (ulm_int8_lstm_paths); every path computes the same int32 sums from the same
+// quantized bytes, and the same float epilogue in the same order, so they agree to float rounding:
+// - AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes, so activations are stored as q + 128 and the sums are
+//   corrected with 128 · (column sum of the weights). 6 batch rows × 64 columns of accumulators per micro-kernel call.
+// - AVX2 (with FMA): vpmaddubsw also multiplies unsigned by signed bytes but adds pairs into int16 with saturation,
+//   which q + 128 (up to 255 · 127 · 2) would overflow. So activations stay signed (q in [−127, 127]) and the sign moves
+//   to the weights: |q| · (w · sign q) sums a pair to at most 2 · 127 · 127 = 32,258 < 32,767, exact; vpmaddwd with
+//   ones widens to int32. 2 rows × 32 columns per pass (16 registers), two passes per 64-column block.
+// - scalar: plain C over the same layout, the reference the tests check the others against.
 //
 // Layout. Units are padded to a multiple of 16 (Hp) and grouped in blocks of 16; a block's 64 columns are the i, f, g, o
-// gates (PyTorch's order) of its 16 units, so one 4 × 16-lane accumulator row holds everything the cell update of 16
-// units needs and the gates never leave registers. Packed weights, per block j and group of 4 inputs k4:
-// [j][k4][gate 0..3][unit 0..15][4 bytes], the operand layout of vpdpbusd. Padded units have zero weights and bias,
+// gates (PyTorch's order) of its 16 units, so one block's accumulators hold everything the cell update of 16 units
+// needs. Packed weights, per block j and group of 4 inputs k4: [j][k4][gate 0..3][unit 0..15][4 bytes], the operand
+// layout of vpdpbusd (and, 32 bytes at a time, of vpmaddubsw + vpmaddwd). Padded units have zero weights and bias,
 // so their h and c stay 0.
 //
 // Threads. Each of the caller's `threads` workers owns a range of unit blocks for the whole call: it computes the
@@ -30,9 +39,11 @@
 #include <string.h>
 #include <math.h>
 
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))   // the AVX-512 VNNI path
+#define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
-#define MR 6            // batch rows per micro-kernel call: 6 × 4 accumulators + 4 weight vectors + 1 broadcast <= 32 registers
+#define MR 6            // VNNI: batch rows per micro-kernel call: 6 × 4 accumulators + 4 weight vectors + 1 broadcast <= 32 registers
+#define MR_AVX2 2       // AVX2: 2 × 4 accumulators + weights, broadcasts, ones and a product <= 16 registers
 #define MAX_THREADS 64
 #define G_BUDGET_BYTES (16u << 20)  // bounds the float32 input-gate buffer (rows × 4·Hp) by chunking time: 16 MB
                                     // stays in cache better and under glibc's mmap threshold (64 MB ran 15-50 % slower)
@@ -47,12 +58,17 @@ typedef struct {
     float *bias;            // per packed column: b_ih + b_hh
 } int8_lstm;
 
-int ulm_int8_lstm_supported(void)
+enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512_VNNI = 2, PATH_COUNT = 3 };
+
+// Bit p set when path p runs on this CPU (the scalar one always does).
+int ulm_int8_lstm_paths(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vnni");
+    int paths = 1 << PATH_SCALAR;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) paths |= 1 << PATH_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni")) paths |= 1 << PATH_AVX512_VNNI;
+    return paths;
 }
 
 // Packed column of gate g, unit u (0..hid_pad) → its row in PyTorch's (4·hidden, k) matrix, or -1 for a padded unit.
@@ -209,27 +225,49 @@ static void barrier_wait(spin_barrier *b)
         if (spins < 20000) _mm_pause(); else sched_yield();
 }
 
+typedef struct forward_job forward_job;
+
+// What differs between the paths: how activations are stored (zero is the byte that means q = 0) and the four
+// operations below; the worker loop and the buffers are shared.
 typedef struct {
+    int mr;                 // batch rows per call of input_rows / step_rows
+    uint8_t zero;
+    float (*abs_max)(const float *src, int n);
+    void (*quantize_row)(const float *src, int n, int n_pad, float scale, uint8_t *dst);
+    // gates_in of R rows from r for unit block j: input products rescaled, plus bias.
+    void (*input_rows)(forward_job *f, int R, int r, int j);
+    // One time step for R batch rows from b and unit block j: recurrent products, gates, cell and output.
+    void (*step_rows)(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                      const float *h_prev_scale, float *h_out, float *row_max);
+} int8_path;
+
+struct forward_job {
     const int8_lstm *l;
+    const int8_path *path;
     const float *x;         // (batch, steps, input)
     float *y;               // (batch, steps, hidden)
     int batch, steps, chunk, threads;
     uint8_t *xq;            // (batch, chunk, in_pad): quantized inputs of the current time chunk
     float *xs;              // (batch, chunk): their scales
     float *gates_in;        // (batch, chunk, 4·hid_pad): input products + bias, packed column order
-    uint8_t *hq;            // (threads, batch, hid_pad): each worker's copy of h_{t-1}, quantized (q + 128)
+    uint8_t *hq;            // (threads, batch, hid_pad): each worker's copy of h_{t-1}, quantized
     float *hs;              // (threads, batch): each worker's copy of their per-row scales
     float *hf[2];           // (batch, hid_pad): h_t in float32, by step parity
     float *row_max[2];      // (threads, batch): each worker's max |h_t| per row over its units, by step parity
     float *c;               // (batch, hid_pad): cell state
     spin_barrier barrier;
     _Atomic int start;      // 0 while threads are being created, 1 to run, -1 to return at once
-} forward_job;
+};
 
 typedef struct { forward_job *job; int id; } worker_arg;
 
-// max |src[i]| over n floats.
-static TARGET float abs_max(const float *src, int n)
+// The symmetric int8 scale of a row whose largest magnitude is amax (1 for an all-zero row).
+static float row_scale(float amax) { return amax > 0 ? amax / 127.0f : 1.0f; }
+
+// ---- The AVX-512 VNNI path ----
+
+// max |src[i]| over n floats (AVX-512).
+static TARGET float vnni_abs_max(const float *src, int n)
 {
     __m512 vmax = _mm512_setzero_ps();
     for (int i = 0; i < n; i += 16) {
@@ -239,14 +277,11 @@ static TARGET float abs_max(const float *src, int n)
     return _mm512_reduce_max_ps(vmax);
 }
 
-// The symmetric int8 scale of a row whose largest magnitude is amax (1 for an all-zero row).
-static float row_scale(float amax) { return amax > 0 ? amax / 127.0f : 1.0f; }
-
 // One row of activations to unsigned bytes: q + 128 with q = src[i] / scale rounded to nearest even (the default MXCSR
 // mode) and clamped to ±127 for i < n, and 128 (q = 0) for the padding up to n_pad (a multiple of 4). Every
 // quantization of inputs and of h goes through here, so a state carried into a new call quantizes exactly as it
 // would have inside the previous one.
-static TARGET void quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
+static TARGET void vnni_quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
 {
     const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f), inv = _mm512_set1_ps(1.0f / scale);
     for (int i = 0; i < n_pad; i += 16) {
@@ -259,20 +294,8 @@ static TARGET void quantize_row(const float *src, int n, int n_pad, float scale,
     }
 }
 
-// Quantizes rows [r0, r1) of the chunk starting at time t0 (row = b · chunk + tt) with a per-row dynamic scale.
-static TARGET void quantize_inputs(forward_job *f, int t0, int tc, int r0, int r1)
-{
-    const int8_lstm *l = f->l;
-    for (int r = r0; r < r1; r++) {
-        int b = r / tc, tt = r % tc;
-        const float *src = f->x + ((size_t)b * f->steps + t0 + tt) * l->input;
-        f->xs[r] = row_scale(abs_max(src, l->input));
-        quantize_row(src, l->input, l->in_pad, f->xs[r], f->xq + (size_t)r * l->in_pad);
-    }
-}
-
 // gates_in[r][block j] = x_q[r] · W_ih[block j] rescaled, plus bias, for R rows starting at r.
-INLINE TARGET void input_block(forward_job *f, int R, int r, int j)
+INLINE TARGET void vnni_input_block(forward_job *f, int R, int r, int j)
 {
     const int8_lstm *l = f->l;
     __m512i acc[MR][4];
@@ -292,7 +315,7 @@ INLINE TARGET void input_block(forward_job *f, int R, int r, int j)
 }
 
 // One time step for R batch rows from b and unit block j: recurrent products, gates, cell and output.
-INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+INLINE TARGET void vnni_step_block(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
                               const float *h_prev_scale, float *h_out, float *row_max)
 {
     const int8_lstm *l = f->l;
@@ -322,30 +345,364 @@ INLINE TARGET void step_block(forward_job *f, int R, int b, int j, int t, int tt
     }
 }
 
+#define DISPATCH_ROWS(R, CALL) switch (R) { case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break; \
+    case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); break; }
+
+// Each row count gets its own unrolled copy of the block functions.
+static TARGET void vnni_input_rows(forward_job *f, int R, int r, int j)
+{
+#define INPUT_CALL(K) vnni_input_block(f, K, r, j)
+    DISPATCH_ROWS(R, INPUT_CALL)
+#undef INPUT_CALL
+}
+
+static TARGET void vnni_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                                  const float *h_prev_scale, float *h_out, float *row_max)
+{
+#define STEP_CALL(K) vnni_step_block(f, K, b, j, t, tt, tc, h_prev, h_prev_scale, h_out, row_max)
+    DISPATCH_ROWS(R, STEP_CALL)
+#undef STEP_CALL
+}
+
+static const int8_path vnni_path = { MR, 128, vnni_abs_max, vnni_quantize_row, vnni_input_rows, vnni_step_rows };
+
+// ---- The scalar path (the reference) and what the AVX2 path shares with it ----
+
+static float scalar_abs_max(const float *src, int n)
+{
+    float m = 0;
+    for (int i = 0; i < n; i++) m = fmaxf(m, fabsf(src[i]));
+    return m;
+}
+
+// One row of activations to signed bytes q = src[i] / scale, clamped to ±127 and rounded to nearest even (lrintf in
+// the default rounding mode), exactly as the VNNI path rounds before adding 128; 0 for the padding up to n_pad.
+static void signed_quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
+{
+    float inv = 1.0f / scale;
+    for (int i = 0; i < n_pad; i++) {
+        float v = i < n ? fminf(fmaxf(src[i] * inv, -127.0f), 127.0f) : 0.0f;
+        ((int8_t *)dst)[i] = (int8_t)lrintf(v);
+    }
+}
+
+// acc[r][col] = Σ_k a[r][k] · w[k][col] for R rows of signed bytes against one packed 64-column block.
+static void scalar_dot(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    for (int r = 0; r < R; r++) {
+        const int8_t *row = (const int8_t *)a + r * lda;
+        for (int col = 0; col < 64; col++) acc[r][col] = 0;
+        for (int k4 = 0; k4 < k4n; k4++)
+            for (int g = 0; g < 4; g++)
+                for (int u = 0; u < 16; u++) {
+                    const int8_t *wp = w + ((size_t)k4 * 4 + g) * 64 + u * 4;
+                    int32_t s = 0;
+                    for (int b = 0; b < 4; b++) s += row[k4 * 4 + b] * wp[b];
+                    acc[r][g * 16 + u] += s;
+                }
+    }
+}
+
+// The VNNI path's exp, sigmoid and tanh, one lane: the same polynomial and operations in the same order.
+static float exp1(float x)
+{
+    x = fmaxf(fminf(x, 87.0f), -87.0f);
+    float n = nearbyintf(x * 1.44269504f);
+    float r = fmaf(-n, 0.693145751953125f, x);
+    r = fmaf(-n, 1.428606765330187e-06f, r);
+    float p = 1.0f / 720;
+    p = fmaf(p, r, 1.0f / 120);
+    p = fmaf(p, r, 1.0f / 24);
+    p = fmaf(p, r, 1.0f / 6);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    return ldexpf(p, (int)n);
+}
+
+static float sigmoid1(float x) { return 1.0f / (1.0f + exp1(0.0f - x)); }
+
+static float tanh1(float x) { return fmaf(2.0f, sigmoid1(x + x), -1.0f); }
+
+// Input products of R rows from r for block j, from their sums: the epilogue every non-VNNI path shares.
+static void input_epilogue(forward_job *f, int R, int r, int j, int32_t acc[][64])
+{
+    const int8_lstm *l = f->l;
+    size_t stride = (size_t)l->hid_pad * 4;
+    for (int i = 0; i < R; i++) {
+        float xs = f->xs[r + i];
+        float *out = f->gates_in + (size_t)(r + i) * stride + j * 64;
+        for (int col = 0; col < 64; col++)
+            out[col] = fmaf((float)acc[i][col], xs * l->s_ih[j * 64 + col], l->bias[j * 64 + col]);
+    }
+}
+
+static void scalar_input_rows(forward_job *f, int R, int r, int j)
+{
+    const int8_lstm *l = f->l;
+    int32_t acc[1][64];
+    for (int i = 0; i < R; i++) {
+        scalar_dot(1, f->xq + (size_t)(r + i) * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
+        input_epilogue(f, 1, r + i, j, acc);
+    }
+}
+
+// Gates, cell and output of one batch row for block j from its recurrent sums (the VNNI path's order of operations).
+static void step_epilogue(forward_job *f, int row, int j, int t, int tt, int tc, const int32_t acc[64], float hs,
+                          float *h_out, float *row_max)
+{
+    const int8_lstm *l = f->l;
+    const float *gin = f->gates_in + ((size_t)row * tc + tt) * l->hid_pad * 4 + j * 64;
+    float *cp = f->c + (size_t)row * l->hid_pad + j * 16;
+    float m = row_max[row];
+    for (int u = 0; u < 16; u++) {
+        float pre[4];
+        for (int g = 0; g < 4; g++) {
+            int col = g * 16 + u;
+            pre[g] = fmaf((float)acc[col], hs * l->s_hh[j * 64 + col], gin[col]);
+        }
+        float ig = sigmoid1(pre[0]), fg = sigmoid1(pre[1]), gg = tanh1(pre[2]), og = sigmoid1(pre[3]);
+        float c = fmaf(fg, cp[u], ig * gg);
+        cp[u] = c;
+        float h = og * tanh1(c);
+        if (j * 16 + u < l->hidden) f->y[((size_t)row * f->steps + t) * l->hidden + j * 16 + u] = h;
+        h_out[(size_t)row * l->hid_pad + j * 16 + u] = h;
+        m = fmaxf(m, fabsf(h));  // padded units are 0
+    }
+    row_max[row] = m;
+}
+
+static void scalar_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                             const float *h_prev_scale, float *h_out, float *row_max)
+{
+    const int8_lstm *l = f->l;
+    int32_t acc[1][64];
+    for (int i = 0; i < R; i++) {
+        int row = b + i;
+        scalar_dot(1, h_prev + (size_t)row * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
+        step_epilogue(f, row, j, t, tt, tc, acc[0], h_prev_scale[row], h_out, row_max);
+    }
+}
+
+static const int8_path scalar_path = { 1, 0, scalar_abs_max, signed_quantize_row, scalar_input_rows, scalar_step_rows };
+
+// ---- The AVX2 path ----
+
+// acc[r][col] for R (1 or 2) rows of signed bytes against one packed block: per 4-input group, the 32 columns of one
+// half (gates 0-1 or 2-3) at a time, 8 per register. |a| · (w · sign a) keeps vpmaddubsw's int16 pair sums exact.
+INLINE AVX2 void avx2_dot_half(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int half, int32_t acc[][64])
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+    for (int k4 = 0; k4 < k4n; k4++) {
+        const int8_t *wp = w + (size_t)k4 * 256 + half * 128;
+        int32_t four;
+        memcpy(&four, a + 4 * (size_t)k4, 4);
+        __m256i a0 = _mm256_set1_epi32(four), u0 = _mm256_abs_epi8(a0);
+        __m256i w0 = _mm256_load_si256((const __m256i *)wp), w1 = _mm256_load_si256((const __m256i *)(wp + 32));
+        __m256i w2 = _mm256_load_si256((const __m256i *)(wp + 64)), w3 = _mm256_load_si256((const __m256i *)(wp + 96));
+        p0 = _mm256_add_epi32(p0, _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(w0, a0)), ones));
+        p1 = _mm256_add_epi32(p1, _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(w1, a0)), ones));
+        p2 = _mm256_add_epi32(p2, _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(w2, a0)), ones));
+        p3 = _mm256_add_epi32(p3, _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(w3, a0)), ones));
+        if (R > 1) {
+            memcpy(&four, a + lda + 4 * (size_t)k4, 4);
+            __m256i a1 = _mm256_set1_epi32(four), u1 = _mm256_abs_epi8(a1);
+            q0 = _mm256_add_epi32(q0, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(w0, a1)), ones));
+            q1 = _mm256_add_epi32(q1, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(w1, a1)), ones));
+            q2 = _mm256_add_epi32(q2, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(w2, a1)), ones));
+            q3 = _mm256_add_epi32(q3, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(w3, a1)), ones));
+        }
+    }
+    // Register v of a half holds columns half·32 + v·8 .. +7: gate half·2 + v/2, units (v % 2)·8 .. +7.
+    int32_t *o = acc[0] + half * 32;
+    _mm256_storeu_si256((__m256i *)o, p0); _mm256_storeu_si256((__m256i *)(o + 8), p1);
+    _mm256_storeu_si256((__m256i *)(o + 16), p2); _mm256_storeu_si256((__m256i *)(o + 24), p3);
+    if (R > 1) {
+        o = acc[1] + half * 32;
+        _mm256_storeu_si256((__m256i *)o, q0); _mm256_storeu_si256((__m256i *)(o + 8), q1);
+        _mm256_storeu_si256((__m256i *)(o + 16), q2); _mm256_storeu_si256((__m256i *)(o + 24), q3);
+    }
+}
+
+static AVX2 __attribute__((noinline)) void avx2_dot_1(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    avx2_dot_half(1, a, lda, w, k4n, 0, acc);
+    avx2_dot_half(1, a, lda, w, k4n, 1, acc);
+}
+
+static AVX2 __attribute__((noinline)) void avx2_dot_2(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    avx2_dot_half(2, a, lda, w, k4n, 0, acc);
+    avx2_dot_half(2, a, lda, w, k4n, 1, acc);
+}
+
+static AVX2 void avx2_dot(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    if (R > 1) avx2_dot_2(a, lda, w, k4n, acc); else avx2_dot_1(a, lda, w, k4n, acc);
+}
+
+// exp, sigmoid and tanh for 8 lanes: exp16's polynomial, with 2^n built in the exponent bits (n is within ±126).
+INLINE AVX2 __m256 exp8(__m256 x)
+{
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(87.0f)), _mm256_set1_ps(-87.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+INLINE AVX2 __m256 sigmoid8(__m256 x)
+{
+    return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+INLINE AVX2 __m256 tanh8(__m256 x)
+{
+    return _mm256_fmsub_ps(_mm256_set1_ps(2.0f), sigmoid8(_mm256_add_ps(x, x)), _mm256_set1_ps(1.0f));
+}
+
+static AVX2 float avx2_abs_max(const float *src, int n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 vmax = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(src + i)));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, vmax);
+    float m = 0;
+    for (int k = 0; k < 8; k++) m = fmaxf(m, lanes[k]);
+    for (; i < n; i++) m = fmaxf(m, fabsf(src[i]));
+    return m;
+}
+
+// signed_quantize_row for 8 lanes at a time: the same clamp, then vcvtps2dq's round to nearest even.
+static AVX2 void avx2_quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
+{
+    const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f), inv = _mm256_set1_ps(1.0f / scale);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i q = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(src + i), inv), lo), hi));
+        __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        __m128i q8 = _mm_packs_epi16(q16, q16);
+        _mm_storel_epi64((__m128i *)(dst + i), q8);
+    }
+    signed_quantize_row(src + i, n - i, n_pad - i, scale, dst + i);
+}
+
+static AVX2 void avx2_input_rows(forward_job *f, int R, int r, int j)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avx2_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
+    size_t stride = (size_t)l->hid_pad * 4;
+    for (int i = 0; i < R; i++) {
+        __m256 xs = _mm256_set1_ps(f->xs[r + i]);
+        float *out = f->gates_in + (size_t)(r + i) * stride + j * 64;
+        for (int col = 0; col < 64; col += 8) {
+            __m256 v = _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(acc[i] + col)));
+            v = _mm256_fmadd_ps(v, _mm256_mul_ps(xs, _mm256_loadu_ps(l->s_ih + j * 64 + col)), _mm256_loadu_ps(l->bias + j * 64 + col));
+            _mm256_storeu_ps(out + col, v);
+        }
+    }
+}
+
+static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                                const float *h_prev_scale, float *h_out, float *row_max)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avx2_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int i = 0; i < R; i++) {
+        int row = b + i;
+        const float *gin = f->gates_in + ((size_t)row * tc + tt) * l->hid_pad * 4 + j * 64;
+        __m256 hs = _mm256_set1_ps(h_prev_scale[row]), vmax = _mm256_setzero_ps();
+        for (int half = 0; half < 2; half++) {   // units half·8 .. +7 of the block
+            __m256 pre[4];
+            for (int g = 0; g < 4; g++) {
+                int col = g * 16 + half * 8;
+                __m256 v = _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(acc[i] + col)));
+                pre[g] = _mm256_fmadd_ps(v, _mm256_mul_ps(hs, _mm256_loadu_ps(l->s_hh + j * 64 + col)), _mm256_loadu_ps(gin + col));
+            }
+            __m256 ig = sigmoid8(pre[0]), fg = sigmoid8(pre[1]), gg = tanh8(pre[2]), og = sigmoid8(pre[3]);
+            float *cp = f->c + (size_t)row * l->hid_pad + j * 16 + half * 8;
+            __m256 c = _mm256_fmadd_ps(fg, _mm256_loadu_ps(cp), _mm256_mul_ps(ig, gg));
+            _mm256_storeu_ps(cp, c);
+            __m256 h = _mm256_mul_ps(og, tanh8(c));
+            int units = l->hidden - (j * 16 + half * 8);
+            float *y = f->y + ((size_t)row * f->steps + t) * l->hidden + j * 16 + half * 8;
+            if (units >= 8) _mm256_storeu_ps(y, h);
+            else if (units > 0) {
+                __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(units), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+                _mm256_maskstore_ps(y, keep, h);
+            }
+            _mm256_storeu_ps(h_out + (size_t)row * l->hid_pad + j * 16 + half * 8, h);
+            vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, h));  // padded units are 0
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, vmax);
+        float m = row_max[row];
+        for (int k = 0; k < 8; k++) m = fmaxf(m, lanes[k]);
+        row_max[row] = m;
+    }
+}
+
+static const int8_path avx2_path = { MR_AVX2, 0, avx2_abs_max, avx2_quantize_row, avx2_input_rows, avx2_step_rows };
+
+// ---- What every path shares ----
+
+static const int8_path *path_of(int path)
+{
+    switch (path) {
+    case PATH_AVX512_VNNI: return &vnni_path;
+    case PATH_AVX2: return &avx2_path;
+    default: return &scalar_path;
+    }
+}
+
+// Quantizes rows [r0, r1) of the chunk starting at time t0 (row = b · chunk + tt) with a per-row dynamic scale.
+static void quantize_inputs(forward_job *f, int t0, int tc, int r0, int r1)
+{
+    const int8_lstm *l = f->l;
+    for (int r = r0; r < r1; r++) {
+        int b = r / tc, tt = r % tc;
+        const float *src = f->x + ((size_t)b * f->steps + t0 + tt) * l->input;
+        f->xs[r] = row_scale(f->path->abs_max(src, l->input));
+        f->path->quantize_row(src, l->input, l->in_pad, f->xs[r], f->xq + (size_t)r * l->in_pad);
+    }
+}
+
 // Quantizes all of h_t (every worker's units) into this worker's copy, with per-row scales from every worker's maxima.
-static TARGET void quantize_hidden(forward_job *f, const float *h, const float *row_max, uint8_t *hq, float *hs)
+static void quantize_hidden(forward_job *f, const float *h, const float *row_max, uint8_t *hq, float *hs)
 {
     const int8_lstm *l = f->l;
     for (int row = 0; row < f->batch; row++) {
         float m = 0;
         for (int k = 0; k < f->threads; k++) m = fmaxf(m, row_max[(size_t)k * f->batch + row]);
         hs[row] = row_scale(m);
-        quantize_row(h + (size_t)row * l->hid_pad, l->hid_pad, l->hid_pad, hs[row], hq + (size_t)row * l->hid_pad);
+        f->path->quantize_row(h + (size_t)row * l->hid_pad, l->hid_pad, l->hid_pad, hs[row], hq + (size_t)row * l->hid_pad);
     }
 }
 
-#define DISPATCH_ROWS(R, CALL) switch (R) { case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break; \
-    case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); break; }
-
-static TARGET void *worker(void *p)
+static void *worker(void *p)
 {
     worker_arg *arg = p;
     forward_job *f = arg->job;
     const int8_lstm *l = f->l;
+    const int8_path *path = f->path;
     int go;
     while ((go = atomic_load_explicit(&f->start, memory_order_acquire)) == 0) _mm_pause();
     if (go < 0) return NULL;
-    int id = arg->id, n = f->threads;
+    int id = arg->id, n = f->threads, mr = path->mr;
     int j0 = l->blocks * id / n, j1 = l->blocks * (id + 1) / n;
     uint8_t *my_hq = f->hq + (size_t)id * f->batch * l->hid_pad;
     float *my_hs = f->hs + (size_t)id * f->batch;
@@ -359,22 +716,16 @@ static TARGET void *worker(void *p)
         for (int rc = 0; rc < rows; rc += 192) {
             int rend = rc + 192 < rows ? rc + 192 : rows;
             for (int j = j0; j < j1; j++)
-                for (int r = rc; r < rend; r += MR) {
-                    int R = rend - r < MR ? rend - r : MR;
-#define INPUT_CALL(K) input_block(f, K, r, j)
-                    DISPATCH_ROWS(R, INPUT_CALL)
-                }
+                for (int r = rc; r < rend; r += mr)
+                    path->input_rows(f, rend - r < mr ? rend - r : mr, r, j);
         }
         for (int tt = 0; tt < tc; tt++, step++) {
             int p = step & 1;
             float *row_max = f->row_max[p] + (size_t)id * f->batch;
             for (int b = 0; b < f->batch; b++) row_max[b] = 0;
             for (int j = j0; j < j1; j++)
-                for (int b = 0; b < f->batch; b += MR) {
-                    int R = f->batch - b < MR ? f->batch - b : MR;
-#define STEP_CALL(K) step_block(f, K, b, j, t0 + tt, tt, tc, my_hq, my_hs, f->hf[p], row_max)
-                    DISPATCH_ROWS(R, STEP_CALL)
-                }
+                for (int b = 0; b < f->batch; b += mr)
+                    path->step_rows(f, f->batch - b < mr ? f->batch - b : mr, b, j, t0 + tt, tt, tc, my_hq, my_hs, f->hf[p], row_max);
             barrier_wait(&f->barrier);
             quantize_hidden(f, f->hf[p], f->row_max[p], my_hq, my_hs);
         }
@@ -382,18 +733,22 @@ static TARGET void *worker(void *p)
     return NULL;
 }
 
-// Runs the layer over x (batch, steps, input), batch-first float32, from h0 and c0 (batch, hidden; NULL for zeros).
-// Writes y (batch, steps, hidden), and h_n, c_n (batch, hidden) when not NULL. Returns 0, or −1 for invalid
-// arguments, −2 when memory or threads could not be had.
-int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int steps, const float *h0, const float *c0,
-                          float *y, float *h_n, float *c_n, int threads)
+// Runs the layer over x (batch, steps, input), batch-first float32, from h0 and c0 (batch, hidden; NULL for zeros),
+// on the given path (PATH_*), or the fastest this CPU runs when path < 0. Writes y (batch, steps, hidden), and h_n,
+// c_n (batch, hidden) when not NULL. Returns 0, or −1 for invalid arguments (a path this CPU lacks among them), −2
+// when memory or threads could not be had.
+int ulm_int8_lstm_forward_path(const void *handle, const float *x, int batch, int steps, const float *h0, const float *c0,
+                               float *y, float *h_n, float *c_n, int threads, int path)
 {
     const int8_lstm *l = handle;
-    if (!l || !x || !y || batch <= 0 || steps <= 0) return -1;
+    if (!l || !x || !y || batch <= 0 || steps <= 0 || path >= PATH_COUNT) return -1;
+    int paths = ulm_int8_lstm_paths();
+    if (path < 0) path = paths & (1 << PATH_AVX512_VNNI) ? PATH_AVX512_VNNI : paths & (1 << PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
+    if (!(paths & (1 << path))) return -1;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     if (threads > l->blocks) threads = l->blocks;
-    forward_job f = { .l = l, .x = x, .y = y, .batch = batch, .steps = steps, .threads = threads };
+    forward_job f = { .l = l, .path = path_of(path), .x = x, .y = y, .batch = batch, .steps = steps, .threads = threads };
     size_t row_bytes = (size_t)l->hid_pad * 4 * sizeof(float);
     size_t chunk = G_BUDGET_BYTES / (row_bytes * (size_t)batch);
     f.chunk = chunk < 1 ? 1 : chunk > (size_t)steps ? steps : (int)chunk;
@@ -416,11 +771,11 @@ int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int ste
         uint8_t *hq = f.hq + (size_t)b * l->hid_pad;
         if (h0) {
             const float *row = h0 + (size_t)b * l->hidden;
-            f.hs[b] = row_scale(abs_max(row, l->hidden));
-            quantize_row(row, l->hidden, l->hid_pad, f.hs[b], hq);
+            f.hs[b] = row_scale(f.path->abs_max(row, l->hidden));
+            f.path->quantize_row(row, l->hidden, l->hid_pad, f.hs[b], hq);
         } else {
             f.hs[b] = 1.0f;
-            memset(hq, 128, l->hid_pad);
+            memset(hq, f.path->zero, l->hid_pad);
         }
         for (int u = 0; u < l->hid_pad; u++)
             f.c[(size_t)b * l->hid_pad + u] = c0 && u < l->hidden ? c0[(size_t)b * l->hidden + u] : 0.0f;
@@ -456,4 +811,11 @@ done:
     free(f.xq); free(f.xs); free(f.gates_in); free(f.hq); free(f.hs); free(f.c);
     free(f.hf[0]); free(f.hf[1]); free(f.row_max[0]); free(f.row_max[1]);
     return rc;
+}
+
+// The same on the fastest path this CPU runs.
+int ulm_int8_lstm_forward(const void *handle, const float *x, int batch, int steps, const float *h0, const float *c0,
+                          float *y, float *h_n, float *c_n, int threads)
+{
+    return ulm_int8_lstm_forward_path(handle, x, batch, steps, h0, c0, y, h_n, c_n, threads, -1);
 }

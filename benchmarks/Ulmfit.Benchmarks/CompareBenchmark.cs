@@ -45,6 +45,10 @@ public static class CompareBenchmark
             ["dtype"] = shape.Precision.Name(),
             ["peer_dtype"] = peerDtype,
             ["threads"] = threads,
+            ["cpu_isa"] = CpuFeatures.Current.VectorIsa,
+            ["int8_path"] = shape.Precision == ComputePrecision.Int8 && Int8LstmLibrary.FastestPath is { } path ? Int8LstmLibrary.Name(path) : null,
+            ["peer_openblas_coretype"] = PeerBenchmark.CoreTypeFor(CpuFeatures.Current, Environment.GetEnvironmentVariable(PeerBenchmark.CoreTypeVariable))
+                ?? Environment.GetEnvironmentVariable(PeerBenchmark.CoreTypeVariable) ?? "detected",
             // The peer's process inherits this one's environment, so a preloaded jemalloc serves both sides.
             ["allocator"] = NativeAllocator.Current(),
             ["gomp_spincount"] = OpenMpSpinLimit.Current(), // ours; the peer runs without the limit we set (PeerBenchmark)

@@ -7,11 +7,20 @@ namespace Ulmfit.Benchmarks;
 
 /// <summary>
 /// Runs the PyTorch peer benchmark (shared/peer/torch_awd_lstm_bench.py, Debian's python3-torch) on the same shapes
-/// and thread count, and returns its JSON line with its peak resident memory added. OPENBLAS_CORETYPE=SkylakeX as
-/// its README asks (OpenBLAS otherwise mis-detects this CPU and uses generic kernels).
+/// and thread count, and returns its JSON line with its peak resident memory added. On AVX-512 CPUs it sets
+/// OPENBLAS_CORETYPE=SkylakeX as the peer's README asks (OpenBLAS mis-detects them and uses generic kernels); elsewhere
+/// it leaves OpenBLAS to detect the CPU, since SkylakeX kernels die with "Illegal instruction" without AVX-512. A value
+/// the user set is kept either way.
 /// </summary>
 public static class PeerBenchmark
 {
+    public const string CoreTypeVariable = "OPENBLAS_CORETYPE";
+
+    /// <summary>The OpenBLAS core type to force for the peer on a CPU with <paramref name="features"/>, or null to leave
+    /// it as it is (the user's own value, or OpenBLAS's detection).</summary>
+    public static string? CoreTypeFor(CpuFeatures features, string? userValue) =>
+        userValue is null && features.HasAvx512 ? "SkylakeX" : null;
+
     public static JsonNode Run(string script, string mode, IReadOnlyDictionary<string, string> arguments, TimeSpan timeout) =>
         RunScript(script, ["--mode", mode, .. arguments.SelectMany(a => new[] { "--" + a.Key, a.Value })], timeout);
 
@@ -23,7 +32,8 @@ public static class PeerBenchmark
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+        if (CoreTypeFor(CpuFeatures.Current, Environment.GetEnvironmentVariable(CoreTypeVariable)) is { } coreType)
+            start.Environment[CoreTypeVariable] = coreType;
         // Our OpenMP spin limit is for our int8 kernel's threads; the peer runs with the environment the user gave.
         if (OpenMpSpinLimit.Applied) start.Environment.Remove(OpenMpSpinLimit.Variable);
         using var process = Process.Start(start)!;

@@ -54,6 +54,8 @@ internal static class BenchCommand
             {
                 ["mode"] = which,
                 ["dtype"] = shape.Precision.Name(),
+                ["int8_path"] = shape.Precision.KernelPath(),
+                ["cpu_isa"] = CpuFeatures.Current.VectorIsa,
                 ["arch"] = parse.GetValue(arch),
                 [unit] = Math.Round(timings.ItemsPerSecond, 1),
                 [unit + "_min"] = Math.Round(timings.ItemsPerSecondMin, 1),

@@ -70,7 +70,7 @@ internal static class EvaluateCommand
             foreach (var c in metrics.PerClass)
                 output.Info($"{c.Class,-16} {c.Precision,9:F4} {c.Recall,9:F4} {c.F1,9:F4} {c.Support,8}");
             output.Result($"accuracy {metrics.Accuracy:P2}, error rate {metrics.ErrorRate:P2}, macro-F1 {metrics.MacroF1:F4} on {metrics.Count:N0} documents " +
-                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}, {Modeling.ComputePrecisions.Name(fitted.Precision)})" +
+                          $"({docsPerSecond:N1} docs/s, {fitted.Members.Count} model{(fitted.Members.Count > 1 ? "s ensembled" : "")}, {Modeling.ComputePrecisions.Name(fitted.Precision)}{(Modeling.ComputePrecisions.KernelPath(fitted.Precision) is { } kernel ? " on " + kernel : "")})" +
                           (png != null ? $"; confusion matrix: {png}" : ""));
             return Task.FromResult(new CommandSummary
             {
@@ -85,6 +85,7 @@ internal static class EvaluateCommand
                 ["documents_per_s"] = Math.Round(docsPerSecond, 2),
                 ["models"] = fitted.Members.Count,
                 ["dtype"] = Modeling.ComputePrecisions.Name(fitted.Precision),
+                ["int8_path"] = Modeling.ComputePrecisions.KernelPath(fitted.Precision),
                 ["confusion_png"] = png,
             });
         });

@@ -22,7 +22,7 @@ internal sealed class DtypeOption
         Option = new("--dtype")
         {
             Description = inference
-                ? "Compute type: fp32, bf16 (matrix work in bfloat16), int8 (fused int8 LSTM kernel; AWD-LSTM models on AVX-512 VNNI CPUs) or auto (int8 where it runs, else bf16 where the CPU has native bf16, else fp32)."
+                ? "Compute type: fp32, bf16 (matrix work in bfloat16), int8 (fused int8 LSTM kernel; AWD-LSTM models on AVX2 or AVX-512 VNNI CPUs) or auto (int8 where it runs, else bf16 where the CPU has native bf16, else fp32)."
                 : "Compute type: fp32, bf16 (matrix work in bfloat16 on float32 weights) or auto (bf16 where the CPU has native bf16).",
             DefaultValueFactory = _ => DefaultValue,
         };

@@ -20,6 +20,13 @@ public sealed class CpuFeatures
     /// <summary>AVX-512 bf16 dot-product instructions (<c>avx512_bf16</c>).</summary>
     public bool HasAvx512BFloat16 => Flags.Contains("avx512_bf16");
 
+    /// <summary>AVX-512 Foundation (<c>avx512f</c>).</summary>
+    public bool HasAvx512 => Flags.Contains("avx512f");
+
+    /// <summary>The vector extensions that decide which kernels run, widest first, e.g. "avx512f avx512_vnni
+    /// avx512_bf16 avx2 fma" or "avx2 fma": what benchmark JSON reports as the CPU's ISA.</summary>
+    public string VectorIsa => string.Join(' ', new[] { "amx_bf16", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "avx2", "fma" }.Where(Flags.Contains));
+
     /// <summary>True when bf16 matrix products run natively, so <c>--dtype auto</c> picks bf16.</summary>
     public bool SupportsFastBFloat16 => HasAmxBFloat16 || HasAvx512BFloat16;
 

@@ -4,8 +4,9 @@ namespace Ulmfit.Engine;
 
 /// <summary>
 /// The optional native library <c>libulmfit_native.so</c> (built from <c>native/int8_lstm.c</c> when a C compiler is
-/// present at build time): a fused int8 LSTM layer for inference on AVX-512 VNNI CPUs. This class binds its four entry
-/// points and says whether it can be used here, and if not, why.
+/// present at build time): a fused int8 LSTM layer for inference, with an AVX-512 VNNI, an AVX2 and a scalar path chosen
+/// at run time from CPUID (<see cref="Int8LstmPath"/>). This class binds its entry points and says whether it can be
+/// used here, on which path, and if not, why.
 /// </summary>
 public static partial class Int8LstmLibrary
 {
@@ -13,25 +14,55 @@ public static partial class Int8LstmLibrary
     const string FileName = "libulmfit_native.so";
 
     static readonly Lazy<string?> Unavailability = new(FindUnavailability);
+    static readonly Lazy<int> PathBits = new(() => LibraryLoads() ? Paths() : 0);
 
-    /// <summary>True when the library is present and this CPU has the instructions it needs.</summary>
+    /// <summary>True when the library is present and this CPU runs one of its fast paths (AVX2 or AVX-512 VNNI).</summary>
     public static bool IsAvailable => Unavailability.Value is null;
 
     /// <summary>Why the kernel cannot run here (one sentence), or null when it can.</summary>
     public static string? WhyUnavailable => Unavailability.Value;
 
+    /// <summary>The path the kernel computes with here when not told otherwise: the fastest this CPU runs, or null when
+    /// the kernel is unavailable.</summary>
+    public static Int8LstmPath? FastestPath =>
+        !IsAvailable ? null : Runs(Int8LstmPath.Avx512Vnni) ? Int8LstmPath.Avx512Vnni : Int8LstmPath.Avx2;
+
+    /// <summary>True when the library is present and this CPU has what <paramref name="path"/> needs.</summary>
+    public static bool Runs(Int8LstmPath path) => (PathBits.Value & (1 << (int)path)) != 0;
+
+    /// <summary>Why <paramref name="path"/> cannot run here (one sentence), or null when it can: what the tests skip with.</summary>
+    public static string? WhyPathUnavailable(Int8LstmPath path) =>
+        Runs(path) ? null
+        : !LibraryLoads() ? Unavailability.Value
+        : path == Int8LstmPath.Avx512Vnni ? "this CPU lacks AVX-512 VNNI (F, BW, DQ, VL and VNNI)"
+        : "this CPU lacks AVX2 with FMA";
+
+    /// <summary>The lower-case name reports and JSON use: scalar, avx2, avx512-vnni.</summary>
+    public static string Name(Int8LstmPath path) => path switch
+    {
+        Int8LstmPath.Avx2 => "avx2",
+        Int8LstmPath.Avx512Vnni => "avx512-vnni",
+        _ => "scalar",
+    };
+
+    static bool LibraryLoads() =>
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64
+        && NativeLibrary.TryLoad(LibraryName, typeof(Int8LstmLibrary).Assembly, DllImportSearchPath.AssemblyDirectory, out _);
+
     static string? FindUnavailability()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return "the int8 LSTM kernel is built for Linux on x86-64 only";
-        if (!NativeLibrary.TryLoad(LibraryName, typeof(Int8LstmLibrary).Assembly, DllImportSearchPath.AssemblyDirectory, out _))
+        if (!LibraryLoads())
             return $"the int8 LSTM kernel ({Path.Combine(AppContext.BaseDirectory, FileName)}) is missing: it is built only where a C compiler was found at build time (apt-get install gcc, then rebuild)";
-        return Supported() != 0 ? null : "this CPU lacks AVX-512 VNNI, which the int8 LSTM kernel needs";
+        int bits = Paths();
+        return (bits & (1 << (int)Int8LstmPath.Avx2 | 1 << (int)Int8LstmPath.Avx512Vnni)) != 0 ? null
+            : "this CPU has neither AVX2 with FMA nor AVX-512 VNNI, one of which the int8 LSTM kernel needs";
     }
 
-    /// <summary>1 when the CPU has AVX-512 F/BW/DQ/VL and VNNI.</summary>
-    [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_supported")]
-    private static partial int Supported();
+    /// <summary>Bit p set when <see cref="Int8LstmPath"/> p runs on this CPU (the scalar one always does).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_paths")]
+    private static partial int Paths();
 
     /// <summary>Quantizes one layer (PyTorch layout, float32, row-major); returns the packed layer or zero.</summary>
     [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_pack")]
@@ -42,8 +73,9 @@ public static partial class Int8LstmLibrary
     [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_free")]
     internal static partial void Free(IntPtr layer);
 
-    /// <summary>Runs a packed layer: 0 on success, −1 for invalid arguments, −2 when memory or threads ran out.</summary>
-    [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_forward")]
+    /// <summary>Runs a packed layer on <paramref name="path"/> (an <see cref="Int8LstmPath"/>): 0 on success, −1 for
+    /// invalid arguments or a path this CPU lacks, −2 when memory or threads ran out.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "ulm_int8_lstm_forward_path")]
     internal static unsafe partial int Forward(IntPtr layer, float* input, int batch, int steps, float* h0, float* c0,
-        float* output, float* hn, float* cn, int threads);
+        float* output, float* hn, float* cn, int threads, int path);
 }

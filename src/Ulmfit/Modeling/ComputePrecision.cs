@@ -20,7 +20,7 @@ public enum ComputePrecision
     /// <summary>
     /// Inference only: every AWD-LSTM layer runs the fused native int8 kernel (<see cref="Int8LstmKernel"/>: int8
     /// weights and activations, float32 gates and state), everything else float32. Needs the kernel library and
-    /// AVX-512 VNNI (<see cref="Int8LstmLibrary"/>); QRNN encoders are not covered. Training refuses it.
+    /// AVX2 or AVX-512 VNNI (<see cref="Int8LstmLibrary"/>); QRNN encoders are not covered. Training refuses it.
     /// </summary>
     Int8,
 }
@@ -35,6 +35,11 @@ public interface IComputePrecisionLayer
 /// <summary>Parsing, resolving and applying <see cref="ComputePrecision"/>.</summary>
 public static class ComputePrecisions
 {
+    /// <summary>For int8, the instruction-set path its kernel computes with here ("avx2", "avx512-vnni"); null for the
+    /// other precisions. Reports and JSON say it next to the precision.</summary>
+    public static string? KernelPath(this ComputePrecision precision) =>
+        precision == ComputePrecision.Int8 && Int8LstmLibrary.FastestPath is { } path ? Int8LstmLibrary.Name(path) : null;
+
     /// <summary>The tensor type a precision computes in.</summary>
     public static ScalarType TensorType(this ComputePrecision precision) => precision switch
     {

@@ -45,11 +45,13 @@ internal sealed partial class Int8LstmKernel : IDisposable
 
     /// <summary>
     /// Runs the layer over <paramref name="input"/> (batch, seq, input) from (h0, c0), each (1, batch, hidden) or null for
-    /// zeros, on <paramref name="threads"/> threads. Returns the output (batch, seq, hidden) and the final state
-    /// (1, batch, hidden) each, float32 on the CPU.
+    /// zeros, on <paramref name="threads"/> threads, computing on <paramref name="path"/> (default: the fastest this CPU
+    /// runs). Returns the output (batch, seq, hidden) and the final state (1, batch, hidden) each, float32 on the CPU.
     /// </summary>
-    public unsafe (Tensor Output, Tensor Hidden, Tensor Cell) Forward(Tensor input, Tensor? h0, Tensor? c0, int threads)
+    public unsafe (Tensor Output, Tensor Hidden, Tensor Cell) Forward(Tensor input, Tensor? h0, Tensor? c0, int threads, Int8LstmPath? path = null)
     {
+        var chosen = path ?? Int8LstmLibrary.FastestPath ?? throw new PlatformNotSupportedException(Int8LstmLibrary.WhyUnavailable);
+        if (Int8LstmLibrary.WhyPathUnavailable(chosen) is { } why) throw new PlatformNotSupportedException(why);
         ObjectDisposedException.ThrowIf(_packed.IsInvalid || _packed.IsClosed, this);
         long batch = input.shape[0], steps = input.shape[1];
         if (batch > int.MaxValue || steps > int.MaxValue) throw new ArgumentException("batch or sequence too long for the int8 kernel");
@@ -65,7 +67,7 @@ internal sealed partial class Int8LstmKernel : IDisposable
             _packed.DangerousAddRef(ref added);
             int rc = Int8LstmLibrary.Forward(_packed.DangerousGetHandle(), DataOf(x), (int)batch, (int)steps,
                 h is null ? null : DataOf(h), c is null ? null : DataOf(c),
-                DataOf(output), DataOf(hn), DataOf(cn), Math.Max(1, threads));
+                DataOf(output), DataOf(hn), DataOf(cn), Math.Max(1, threads), (int)chosen);
             if (rc != 0)
                 throw rc == -2 ? new OutOfMemoryException("the int8 LSTM kernel could not allocate its buffers or threads")
                                : new ArgumentException("the int8 LSTM kernel refused its arguments");
