@@ -17,6 +17,9 @@
 //   which q + 128 (up to 255 · 127 · 2) would overflow. So activations stay signed (q in [−127, 127]) and the sign moves
 //   to the weights: |q| · (w · sign q) sums a pair to at most 2 · 127 · 127 = 32,258 < 32,767, exact; vpmaddwd with
 //   ones widens to int32. 2 rows × 32 columns per pass (16 registers), two passes per 64-column block.
+// - AVX-VNNI (VEX-encoded vpdpbusd on 256-bit registers, e.g. Intel CPUs with AVX2 but no AVX-512): the AVX2 path's
+//   register blocking with VNNI's arithmetic — activations stored as q + 128, one vpdpbusd per 4 inputs × 8 columns
+//   (AVX2 needs four instructions), and the sums corrected as on AVX-512.
 // - scalar: plain C over the same layout, the reference the tests check the others against.
 //
 // Layout. Units are padded to a multiple of 16 (Hp) and grouped in blocks of 16; a block's 64 columns are the i, f, g, o
@@ -41,6 +44,7 @@
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))   // the AVX-512 VNNI path
 #define AVX2 __attribute__((target("avx2,fma")))
+#define AVXVNNI __attribute__((target("avx2,fma,avxvnni")))                             // the AVX-VNNI (VEX) path
 #define INLINE static inline __attribute__((always_inline))
 #define MR 6            // VNNI: batch rows per micro-kernel call: 6 × 4 accumulators + 4 weight vectors + 1 broadcast <= 32 registers
 #define MR_AVX2 2       // AVX2: 2 × 4 accumulators + weights, broadcasts, ones and a product <= 16 registers
@@ -58,7 +62,7 @@ typedef struct {
     float *bias;            // per packed column: b_ih + b_hh
 } int8_lstm;
 
-enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512_VNNI = 2, PATH_COUNT = 3 };
+enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_AVX512_VNNI = 2, PATH_AVX_VNNI = 3, PATH_COUNT = 4 };
 
 // Bit p set when path p runs on this CPU (the scalar one always does).
 int ulm_int8_lstm_paths(void)
@@ -68,6 +72,7 @@ int ulm_int8_lstm_paths(void)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) paths |= 1 << PATH_AVX2;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni")) paths |= 1 << PATH_AVX512_VNNI;
+    if ((paths & (1 << PATH_AVX2)) && __builtin_cpu_supports("avxvnni")) paths |= 1 << PATH_AVX_VNNI;
     return paths;
 }
 
@@ -598,29 +603,31 @@ static AVX2 void avx2_quantize_row(const float *src, int n, int n_pad, float sca
     signed_quantize_row(src + i, n - i, n_pad - i, scale, dst + i);
 }
 
-static AVX2 void avx2_input_rows(forward_job *f, int R, int r, int j)
+// The input epilogue of the 256-bit paths: gates_in of R rows from r for block j from their sums acc, less corr (the
+// unsigned-offset correction, per packed column) when not NULL.
+INLINE AVX2 void avx2_input_epilogue(forward_job *f, int R, int r, int j, int32_t acc[][64], const int32_t *corr)
 {
     const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avx2_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
     size_t stride = (size_t)l->hid_pad * 4;
     for (int i = 0; i < R; i++) {
         __m256 xs = _mm256_set1_ps(f->xs[r + i]);
         float *out = f->gates_in + (size_t)(r + i) * stride + j * 64;
         for (int col = 0; col < 64; col += 8) {
-            __m256 v = _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(acc[i] + col)));
+            __m256i sum = _mm256_load_si256((const __m256i *)(acc[i] + col));
+            if (corr) sum = _mm256_sub_epi32(sum, _mm256_loadu_si256((const __m256i *)(corr + j * 64 + col)));
+            __m256 v = _mm256_cvtepi32_ps(sum);
             v = _mm256_fmadd_ps(v, _mm256_mul_ps(xs, _mm256_loadu_ps(l->s_ih + j * 64 + col)), _mm256_loadu_ps(l->bias + j * 64 + col));
             _mm256_storeu_ps(out + col, v);
         }
     }
 }
 
-static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
-                                const float *h_prev_scale, float *h_out, float *row_max)
+// The step epilogue of the 256-bit paths: gates, cell and output of R rows from b for block j from their recurrent
+// sums acc, less corr when not NULL.
+INLINE AVX2 void avx2_step_epilogue(forward_job *f, int R, int b, int j, int t, int tt, int tc, const float *h_prev_scale,
+                                    float *h_out, float *row_max, int32_t acc[][64], const int32_t *corr)
 {
     const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avx2_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int i = 0; i < R; i++) {
         int row = b + i;
@@ -630,7 +637,9 @@ static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int 
             __m256 pre[4];
             for (int g = 0; g < 4; g++) {
                 int col = g * 16 + half * 8;
-                __m256 v = _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(acc[i] + col)));
+                __m256i sum = _mm256_load_si256((const __m256i *)(acc[i] + col));
+                if (corr) sum = _mm256_sub_epi32(sum, _mm256_loadu_si256((const __m256i *)(corr + j * 64 + col)));
+                __m256 v = _mm256_cvtepi32_ps(sum);
                 pre[g] = _mm256_fmadd_ps(v, _mm256_mul_ps(hs, _mm256_loadu_ps(l->s_hh + j * 64 + col)), _mm256_loadu_ps(gin + col));
             }
             __m256 ig = sigmoid8(pre[0]), fg = sigmoid8(pre[1]), gg = tanh8(pre[2]), og = sigmoid8(pre[3]);
@@ -656,7 +665,104 @@ static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int 
     }
 }
 
+static AVX2 void avx2_input_rows(forward_job *f, int R, int r, int j)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avx2_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
+    avx2_input_epilogue(f, R, r, j, acc, NULL);
+}
+
+static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                                const float *h_prev_scale, float *h_out, float *row_max)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avx2_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
+    avx2_step_epilogue(f, R, b, j, t, tt, tc, h_prev_scale, h_out, row_max, acc, NULL);
+}
+
 static const int8_path avx2_path = { MR_AVX2, 0, avx2_abs_max, avx2_quantize_row, avx2_input_rows, avx2_step_rows };
+
+// ---- The AVX-VNNI path ----
+
+// acc[r][col] for R (1 or 2) rows of unsigned bytes (q + 128) against one packed block, 32 columns (one half) at a
+// time as on AVX2; vpdpbusd adds four byte products into each int32 lane without an int16 step, so nothing saturates.
+INLINE AVXVNNI void avxvnni_dot_half(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int half, int32_t acc[][64])
+{
+    __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+    for (int k4 = 0; k4 < k4n; k4++) {
+        const int8_t *wp = w + (size_t)k4 * 256 + half * 128;
+        int32_t four;
+        memcpy(&four, a + 4 * (size_t)k4, 4);
+        __m256i a0 = _mm256_set1_epi32(four);
+        __m256i w0 = _mm256_load_si256((const __m256i *)wp), w1 = _mm256_load_si256((const __m256i *)(wp + 32));
+        __m256i w2 = _mm256_load_si256((const __m256i *)(wp + 64)), w3 = _mm256_load_si256((const __m256i *)(wp + 96));
+        p0 = _mm256_dpbusd_avx_epi32(p0, a0, w0); p1 = _mm256_dpbusd_avx_epi32(p1, a0, w1);
+        p2 = _mm256_dpbusd_avx_epi32(p2, a0, w2); p3 = _mm256_dpbusd_avx_epi32(p3, a0, w3);
+        if (R > 1) {
+            memcpy(&four, a + lda + 4 * (size_t)k4, 4);
+            __m256i a1 = _mm256_set1_epi32(four);
+            q0 = _mm256_dpbusd_avx_epi32(q0, a1, w0); q1 = _mm256_dpbusd_avx_epi32(q1, a1, w1);
+            q2 = _mm256_dpbusd_avx_epi32(q2, a1, w2); q3 = _mm256_dpbusd_avx_epi32(q3, a1, w3);
+        }
+    }
+    int32_t *o = acc[0] + half * 32;   // the AVX2 path's column order
+    _mm256_storeu_si256((__m256i *)o, p0); _mm256_storeu_si256((__m256i *)(o + 8), p1);
+    _mm256_storeu_si256((__m256i *)(o + 16), p2); _mm256_storeu_si256((__m256i *)(o + 24), p3);
+    if (R > 1) {
+        o = acc[1] + half * 32;
+        _mm256_storeu_si256((__m256i *)o, q0); _mm256_storeu_si256((__m256i *)(o + 8), q1);
+        _mm256_storeu_si256((__m256i *)(o + 16), q2); _mm256_storeu_si256((__m256i *)(o + 24), q3);
+    }
+}
+
+static AVXVNNI __attribute__((noinline)) void avxvnni_dot_1(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    avxvnni_dot_half(1, a, lda, w, k4n, 0, acc);
+    avxvnni_dot_half(1, a, lda, w, k4n, 1, acc);
+}
+
+static AVXVNNI __attribute__((noinline)) void avxvnni_dot_2(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    avxvnni_dot_half(2, a, lda, w, k4n, 0, acc);
+    avxvnni_dot_half(2, a, lda, w, k4n, 1, acc);
+}
+
+static AVXVNNI void avxvnni_dot(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
+{
+    if (R > 1) avxvnni_dot_2(a, lda, w, k4n, acc); else avxvnni_dot_1(a, lda, w, k4n, acc);
+}
+
+// avx2_quantize_row's bytes, then + 128 (q in [−127, 127], so flipping the top bit is the offset): the padding becomes
+// 128, q = 0, as vnni_quantize_row makes it.
+static AVXVNNI void avxvnni_quantize_row(const float *src, int n, int n_pad, float scale, uint8_t *dst)
+{
+    avx2_quantize_row(src, n, n_pad, scale, dst);
+    int i = 0;
+    for (; i + 32 <= n_pad; i += 32)
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(dst + i)), _mm256_set1_epi8((char)0x80)));
+    for (; i < n_pad; i++) dst[i] ^= 0x80;
+}
+
+static AVXVNNI void avxvnni_input_rows(forward_job *f, int R, int r, int j)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avxvnni_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
+    avx2_input_epilogue(f, R, r, j, acc, l->c_ih);
+}
+
+static AVXVNNI void avxvnni_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
+                                      const float *h_prev_scale, float *h_out, float *row_max)
+{
+    const int8_lstm *l = f->l;
+    _Alignas(32) int32_t acc[MR_AVX2][64];
+    avxvnni_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
+    avx2_step_epilogue(f, R, b, j, t, tt, tc, h_prev_scale, h_out, row_max, acc, l->c_hh);
+}
+
+static const int8_path avxvnni_path = { MR_AVX2, 128, avx2_abs_max, avxvnni_quantize_row, avxvnni_input_rows, avxvnni_step_rows };
 
 // ---- What every path shares ----
 
@@ -664,6 +770,7 @@ static const int8_path *path_of(int path)
 {
     switch (path) {
     case PATH_AVX512_VNNI: return &vnni_path;
+    case PATH_AVX_VNNI: return &avxvnni_path;
     case PATH_AVX2: return &avx2_path;
     default: return &scalar_path;
     }
@@ -743,7 +850,9 @@ int ulm_int8_lstm_forward_path(const void *handle, const float *x, int batch, in
     const int8_lstm *l = handle;
     if (!l || !x || !y || batch <= 0 || steps <= 0 || path >= PATH_COUNT) return -1;
     int paths = ulm_int8_lstm_paths();
-    if (path < 0) path = paths & (1 << PATH_AVX512_VNNI) ? PATH_AVX512_VNNI : paths & (1 << PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
+    if (path < 0)
+        path = paths & (1 << PATH_AVX512_VNNI) ? PATH_AVX512_VNNI : paths & (1 << PATH_AVX_VNNI) ? PATH_AVX_VNNI
+             : paths & (1 << PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
     if (!(paths & (1 << path))) return -1;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;

@@ -4,7 +4,7 @@ namespace Ulmfit.Engine;
 
 /// <summary>
 /// The optional native library <c>libulmfit_native.so</c> (built from <c>native/int8_lstm.c</c> when a C compiler is
-/// present at build time): a fused int8 LSTM layer for inference, with an AVX-512 VNNI, an AVX2 and a scalar path chosen
+/// present at build time): a fused int8 LSTM layer for inference, with an AVX-512 VNNI, an AVX-VNNI, an AVX2 and a scalar path chosen
 /// at run time from CPUID (<see cref="Int8LstmPath"/>). This class binds its entry points and says whether it can be
 /// used here, on which path, and if not, why.
 /// </summary>
@@ -13,10 +13,14 @@ public static partial class Int8LstmLibrary
     const string LibraryName = "ulmfit_native";
     const string FileName = "libulmfit_native.so";
 
-    static readonly Lazy<string?> Unavailability = new(FindUnavailability);
-    static readonly Lazy<int> PathBits = new(() => LibraryLoads() ? Paths() : 0);
+    /// <summary>The fast paths, fastest first: what <see cref="FastestPath"/> picks from (the kernel's own order).</summary>
+    static readonly Int8LstmPath[] FastPaths = [Int8LstmPath.Avx512Vnni, Int8LstmPath.AvxVnni, Int8LstmPath.Avx2];
 
-    /// <summary>True when the library is present and this CPU runs one of its fast paths (AVX2 or AVX-512 VNNI).</summary>
+    static readonly Lazy<bool> Loads = new(LibraryLoads);
+    static readonly Lazy<int> PathBits = new(() => Loads.Value ? Paths() : 0);
+    static readonly Lazy<string?> Unavailability = new(FindUnavailability);
+
+    /// <summary>True when the library is present and this CPU runs one of its fast paths (AVX2, AVX-VNNI or AVX-512 VNNI).</summary>
     public static bool IsAvailable => Unavailability.Value is null;
 
     /// <summary>Why the kernel cannot run here (one sentence), or null when it can.</summary>
@@ -24,8 +28,7 @@ public static partial class Int8LstmLibrary
 
     /// <summary>The path the kernel computes with here when not told otherwise: the fastest this CPU runs, or null when
     /// the kernel is unavailable.</summary>
-    public static Int8LstmPath? FastestPath =>
-        !IsAvailable ? null : Runs(Int8LstmPath.Avx512Vnni) ? Int8LstmPath.Avx512Vnni : Int8LstmPath.Avx2;
+    public static Int8LstmPath? FastestPath => IsAvailable ? FastPaths.First(Runs) : null;
 
     /// <summary>True when the library is present and this CPU has what <paramref name="path"/> needs.</summary>
     public static bool Runs(Int8LstmPath path) => (PathBits.Value & (1 << (int)path)) != 0;
@@ -33,14 +36,19 @@ public static partial class Int8LstmLibrary
     /// <summary>Why <paramref name="path"/> cannot run here (one sentence), or null when it can: what the tests skip with.</summary>
     public static string? WhyPathUnavailable(Int8LstmPath path) =>
         Runs(path) ? null
-        : !LibraryLoads() ? Unavailability.Value
-        : path == Int8LstmPath.Avx512Vnni ? "this CPU lacks AVX-512 VNNI (F, BW, DQ, VL and VNNI)"
-        : "this CPU lacks AVX2 with FMA";
+        : !Loads.Value ? Unavailability.Value
+        : path switch
+        {
+            Int8LstmPath.Avx512Vnni => "this CPU lacks AVX-512 VNNI (F, BW, DQ, VL and VNNI)",
+            Int8LstmPath.AvxVnni => "this CPU lacks AVX-VNNI (the VEX-encoded vpdpbusd) beside AVX2 with FMA",
+            _ => "this CPU lacks AVX2 with FMA",
+        };
 
-    /// <summary>The lower-case name reports and JSON use: scalar, avx2, avx512-vnni.</summary>
+    /// <summary>The lower-case name reports and JSON use: scalar, avx2, avx-vnni, avx512-vnni.</summary>
     public static string Name(Int8LstmPath path) => path switch
     {
         Int8LstmPath.Avx2 => "avx2",
+        Int8LstmPath.AvxVnni => "avx-vnni",
         Int8LstmPath.Avx512Vnni => "avx512-vnni",
         _ => "scalar",
     };
@@ -53,10 +61,9 @@ public static partial class Int8LstmLibrary
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return "the int8 LSTM kernel is built for Linux on x86-64 only";
-        if (!LibraryLoads())
+        if (!Loads.Value)
             return $"the int8 LSTM kernel ({Path.Combine(AppContext.BaseDirectory, FileName)}) is missing: it is built only where a C compiler was found at build time (apt-get install gcc, then rebuild)";
-        int bits = Paths();
-        return (bits & (1 << (int)Int8LstmPath.Avx2 | 1 << (int)Int8LstmPath.Avx512Vnni)) != 0 ? null
+        return FastPaths.Any(Runs) ? null
             : "this CPU has neither AVX2 with FMA nor AVX-512 VNNI, one of which the int8 LSTM kernel needs";
     }
 

@@ -14,4 +14,8 @@ public enum Int8LstmPath
 
     /// <summary>AVX-512 VNNI: <c>vpdpbusd</c>, activations stored with a +128 offset and the sums corrected.</summary>
     Avx512Vnni = 2,
+
+    /// <summary>AVX-VNNI: the VEX-encoded <c>vpdpbusd</c> on 256-bit registers (CPUs with AVX2 and AVX-VNNI but no
+    /// AVX-512), with the AVX2 path's blocking and AVX-512 VNNI's +128 offset.</summary>
+    AvxVnni = 3,
 }

@@ -1,3 +1,4 @@
+using X86 = System.Runtime.Intrinsics.X86;
 using Ulmfit.Engine;
 using Ulmfit.Modeling;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace Ulmfit.Tests.Modeling;
 /// saying what is missing.</summary>
 public class Int8LstmPathTests
 {
-    public static TheoryData<Int8LstmPath> Paths => [Int8LstmPath.Scalar, Int8LstmPath.Avx2, Int8LstmPath.Avx512Vnni];
+    public static TheoryData<Int8LstmPath> Paths => [Int8LstmPath.Scalar, Int8LstmPath.Avx2, Int8LstmPath.AvxVnni, Int8LstmPath.Avx512Vnni];
 
     static void SkipUnlessRuns(Int8LstmPath path) => Skip.IfNot(Int8LstmLibrary.Runs(path), Int8LstmLibrary.WhyPathUnavailable(path));
 
@@ -79,6 +80,7 @@ public class Int8LstmPathTests
 
     [SkippableTheory]
     [InlineData(Int8LstmPath.Avx2)]
+    [InlineData(Int8LstmPath.AvxVnni)]
     [InlineData(Int8LstmPath.Avx512Vnni)]
     public void A_fast_path_computes_what_the_scalar_reference_does(Int8LstmPath path)
     {
@@ -108,10 +110,14 @@ public class Int8LstmPathTests
             Assert.True(Int8LstmLibrary.Runs(fastest));
             Assert.NotEqual(Int8LstmPath.Scalar, fastest);
             if (Int8LstmLibrary.Runs(Int8LstmPath.Avx512Vnni)) Assert.Equal(Int8LstmPath.Avx512Vnni, fastest);
+            else if (Int8LstmLibrary.Runs(Int8LstmPath.AvxVnni)) Assert.Equal(Int8LstmPath.AvxVnni, fastest);
             Assert.True(Int8LstmLibrary.Runs(Int8LstmPath.Scalar));
+            // The kernel's CPUID reading agrees with .NET's own.
+            Assert.Equal(X86.Avx2.IsSupported && X86.Fma.IsSupported, Int8LstmLibrary.Runs(Int8LstmPath.Avx2));
+            Assert.Equal(X86.Avx2.IsSupported && X86.Fma.IsSupported && X86.AvxVnni.IsSupported, Int8LstmLibrary.Runs(Int8LstmPath.AvxVnni));
         }
         foreach (var path in Enum.GetValues<Int8LstmPath>())
             Assert.Equal(Int8LstmLibrary.Runs(path), Int8LstmLibrary.WhyPathUnavailable(path) is null);
-        Assert.Equal(["scalar", "avx2", "avx512-vnni"], Enum.GetValues<Int8LstmPath>().Select(Int8LstmLibrary.Name));
+        Assert.Equal(["scalar", "avx2", "avx512-vnni", "avx-vnni"], Enum.GetValues<Int8LstmPath>().Select(Int8LstmLibrary.Name));
     }
 }
