@@ -46,7 +46,7 @@ public static class CompareBenchmark
             ["peer_dtype"] = peerDtype,
             ["threads"] = threads,
             ["cpu_isa"] = CpuFeatures.Current.VectorIsa,
-            ["int8_path"] = shape.Precision == ComputePrecision.Int8 && Int8LstmLibrary.FastestPath is { } path ? Int8LstmLibrary.Name(path) : null,
+            ["int8_path"] = shape.Precision == ComputePrecision.Int8 && Int8LstmLibrary.DefaultPath is { } path ? Int8LstmLibrary.Name(path) : null,
             ["peer_openblas_coretype"] = PeerBenchmark.CoreTypeFor(CpuFeatures.Current, Environment.GetEnvironmentVariable(PeerBenchmark.CoreTypeVariable))
                 ?? Environment.GetEnvironmentVariable(PeerBenchmark.CoreTypeVariable) ?? "detected",
             // The peer's process inherits this one's environment, so a preloaded jemalloc serves both sides.

@@ -27,9 +27,12 @@ public static class MlNetBaseline
     sealed class Scored
     {
         [ColumnName("PredictedLabel")] public string Predicted { get; set; } = "";
+        [ColumnName("Score")] public float[] Score { get; set; } = [];
     }
 
-    public static JsonObject Run(string trainPath, string testPath, int? trainSample, int? testSample, int seed)
+    /// <param name="predictionsPath">When given, each test document's actual label and class probabilities are written
+    /// there as CSV (header <c>label</c>, then the classes), in the order <c>ulmfit evaluate</c> reads them.</param>
+    public static JsonObject Run(string trainPath, string testPath, int? trainSample, int? testSample, int seed, string? predictionsPath = null)
     {
         var reader = new DocumentReaderOptions { LabelRequired = true };
         IReadOnlyList<TextDocument> train = DocumentReader.Read(trainPath, reader).ToList();
@@ -51,8 +54,24 @@ public static class MlNetBaseline
         double fitSeconds = clock.Elapsed.TotalSeconds;
 
         // A test label the training draw never saw cannot be predicted: it counts as an error, as it does for fit.
-        var predicted = ml.Data.CreateEnumerable<Scored>(model.Transform(ml.Data.LoadFromEnumerable(test.Select(ToRow))), reuseRowObject: false)
-            .Select(s => s.Predicted).ToList();
+        var scoredView = model.Transform(ml.Data.LoadFromEnumerable(test.Select(ToRow)));
+        var scored = ml.Data.CreateEnumerable<Scored>(scoredView, reuseRowObject: false).ToList();
+        var predicted = scored.Select(s => s.Predicted).ToList();
+        if (predictionsPath != null)
+        {
+            VBuffer<ReadOnlyMemory<char>> slotNames = default;
+            scoredView.Schema["Score"].GetSlotNames(ref slotNames);
+            var csv = new System.Text.StringBuilder("label");
+            foreach (var name in slotNames.DenseValues()) csv.Append(',').Append(name.ToString());
+            csv.Append('\n');
+            foreach (var (document, score) in test.Zip(scored))
+            {
+                csv.Append(document.Label);
+                foreach (float p in score.Score) csv.Append(',').Append(p.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                csv.Append('\n');
+            }
+            AtomicFile.WriteText(predictionsPath, csv.ToString());
+        }
         int errors = test.Zip(predicted).Count(p => !string.Equals(p.First.Label, p.Second, StringComparison.Ordinal));
         return new JsonObject
         {

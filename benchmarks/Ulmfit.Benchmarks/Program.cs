@@ -154,17 +154,18 @@ var baselineTest = new Option<string>("--test") { Required = true, Description =
 var baselineTrainSample = new Option<int?>("--train-sample") { Description = "Train on this many documents, drawn as `ulmfit fit --train-sample N --seed S` draws them." };
 var baselineTestSample = new Option<int?>("--test-sample") { Description = "Score this many test documents, drawn as `ulmfit evaluate --sample M --seed S` draws them." };
 var baselineSeed = Int("--seed", 42, "The seed of both draws and of ML.NET.");
+var baselinePredictions = new Option<string?>("--predictions") { Description = "Also write each test document's label and class probabilities to this CSV." };
 var mlnetBaseline = new Command("mlnet-baseline",
     "ML.NET's default text classifier (FeaturizeText + SdcaMaximumEntropy) trained and scored on the very documents `ulmfit fit` and `ulmfit evaluate` draw.")
 {
-    baselineTrain, baselineTest, baselineTrainSample, baselineTestSample, baselineSeed,
+    baselineTrain, baselineTest, baselineTrainSample, baselineTestSample, baselineSeed, baselinePredictions,
 };
 mlnetBaseline.SetAction(parse => Run("mlnet-baseline", 1, () =>
 {
     if (parse.GetValue(baselineTrainSample) is < 1) throw new ArgumentException("--train-sample must be at least 1");
     if (parse.GetValue(baselineTestSample) is < 1) throw new ArgumentException("--test-sample must be at least 1");
     return MlNetBaseline.Run(parse.GetValue(baselineTrain)!, parse.GetValue(baselineTest)!, parse.GetValue(baselineTrainSample),
-        parse.GetValue(baselineTestSample), parse.GetValue(baselineSeed)).ToJsonString();
+        parse.GetValue(baselineTestSample), parse.GetValue(baselineSeed), parse.GetValue(baselinePredictions)).ToJsonString();
 }));
 
 var probeLm = new Option<string?>("--lm") { Description = "Language model folder (default: the shipped forward one)." };

@@ -35,7 +35,8 @@ files() { # DATASET -> "TRAIN TEST"
 }
 
 # Each cell's folder DATASET-N-seedS holds baseline.json, fit.json and eval.json (written last, so a cell with it is
-# finished) and the logs; the table is read from these folders.
+# finished), both sides' per-document probabilities (baseline-predictions.csv, predictions.csv: the same documents in
+# the same order) and the logs; the table is read from these folders.
 for dataset in $DATASETS; do
   read -r train test <<< "$(files "$dataset")"
   sample=(); [ "$dataset" = imdb ] && sample=(--sample "$IMDB_TEST_SAMPLE")
@@ -45,7 +46,7 @@ for dataset in $DATASETS; do
       mkdir -p "$dir"
       if [ ! -f "$dir/baseline.json" ]; then
         $BENCH mlnet-baseline --train "$train" --test "$test" --train-sample "$n" --seed "$seed" \
-          ${sample:+--test-sample "${sample[1]}"} > "$dir/baseline.json.tmp" && mv "$dir/baseline.json.tmp" "$dir/baseline.json"
+          ${sample:+--test-sample "${sample[1]}"} --predictions "$dir/baseline-predictions.csv" > "$dir/baseline.json.tmp" && mv "$dir/baseline.json.tmp" "$dir/baseline.json"
       fi
       if [ ! -f "$dir/eval.json" ]; then
         rm -rf "$dir/model"
@@ -54,7 +55,7 @@ for dataset in $DATASETS; do
         $CLI fit --train "$train" --train-sample "$n" --seed "$seed" --out "$dir/model" --json "$dir/fit.json" --threads "$THREADS" $FIT_ARGS > "$dir/fit.log" 2>&1
         echo "$((SECONDS - start))" > "$dir/fit-seconds"
         echo "$FIT_ARGS" > "$dir/fit-args"
-        $CLI evaluate --model "$dir/model" --test "$test" --seed "$seed" "${sample[@]}" --threads "$THREADS" --json "$dir/eval.json" > "$dir/eval.log" 2>&1
+        $CLI evaluate --model "$dir/model" --test "$test" --seed "$seed" "${sample[@]}" --threads "$THREADS" --predictions "$dir/predictions.csv" --json "$dir/eval.json" > "$dir/eval.log" 2>&1
         rm -rf "$dir/model/lm-forward" "$dir/model/lm-backward" "$dir/model/token-cache"   # gigabytes over a whole grid
       fi
       echo "$dataset $n labels seed $seed: ulmfit $(grep -o '"error_rate":[^,}]*' "$dir/eval.json"), ml.net $(grep -o '"error_rate":[^,}]*' "$dir/baseline.json")"

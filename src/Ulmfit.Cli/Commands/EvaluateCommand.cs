@@ -17,9 +17,10 @@ internal static class EvaluateCommand
         var test = new Option<string>("--test") { Description = "Labelled test documents.", Required = true };
         var plot = new Option<string?>("--confusion-png") { Description = "Where to write the confusion matrix (default: confusion-matrix.png beside --json, else in --model)." };
         var sample = new Option<int?>("--sample") { Description = "Evaluate on this many test documents only (a seeded, stratified sample; for quick looks at large test sets)." };
+        var predictionsOut = new Option<string?>("--predictions") { Description = "Also write each evaluated document's actual label, predicted label and class probabilities to this CSV (for error analysis)." };
         var inputs = new InputOptions();
         var dtype = new DtypeOption(inference: true);
-        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample };
+        var command = new Command("evaluate", "Measure a classifier on labelled documents.") { model, test, plot, sample, predictionsOut };
         inputs.AddTo(command);
         dtype.AddTo(command);
         common.AddTo(command);
@@ -34,6 +35,8 @@ internal static class EvaluateCommand
             string? json = parse.GetValue(common.Json)?.FullName;
             string? explicitPng = parse.GetValue(plot);
             if (explicitPng != null) OutputPath.CheckWritable(explicitPng, "--confusion-png");
+            string? predictionsPath = parse.GetValue(predictionsOut);
+            if (predictionsPath != null) OutputPath.CheckWritable(predictionsPath, "--predictions");
             using var fitted = FittedModel.Load(modelPath, dtype.PredictorOptions(parse));
             IReadOnlyList<TextDocument> documents = DocumentReader.Read(testPath, inputs.Reader(parse, labelsRequired: true)).ToList();
             if (parse.GetValue(sample) is int n)
@@ -55,6 +58,7 @@ internal static class EvaluateCommand
                     throw new InvalidInputException(testPath, documents[i].Origin.Line, null, $"label '{label}' is not one of the model's classes ({string.Join(", ", fitted.Classes)})");
             }
             var metrics = ClassificationMetrics.Compute(actual, [.. predictions.Select(p => p.ClassIndex)], fitted.Classes);
+            if (predictionsPath != null) PredictionsCsv.Write(predictionsPath, fitted.Classes, documents, predictions);
 
             // The default place is beside --json, else the model folder — which may be read-only (a deployed model):
             // then the plot is skipped with a warning rather than failing a finished evaluation.
@@ -87,6 +91,7 @@ internal static class EvaluateCommand
                 ["dtype"] = Modeling.ComputePrecisions.Name(fitted.Precision),
                 ["int8_path"] = Modeling.ComputePrecisions.KernelPath(fitted.Precision),
                 ["confusion_png"] = png,
+                ["predictions"] = predictionsPath,
             });
         });
         return command;

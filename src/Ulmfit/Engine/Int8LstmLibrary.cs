@@ -30,6 +30,30 @@ public static partial class Int8LstmLibrary
     /// the kernel is unavailable.</summary>
     public static Int8LstmPath? FastestPath => IsAvailable ? FastPaths.First(Runs) : null;
 
+    /// <summary>The environment variable that pins the path (its <see cref="Name"/>: scalar, avx2, avx-vnni,
+    /// avx512-vnni), e.g. to measure the AVX2 path on an AVX-512 machine; unset, the fastest path runs.</summary>
+    public const string PathVariable = "ULMFIT_INT8_PATH";
+
+    static readonly Lazy<Int8LstmPath?> Pinned = new(() => ParsePinnedPath(Environment.GetEnvironmentVariable(PathVariable)));
+
+    /// <summary>The path the kernel computes with when not told otherwise: the one <see cref="PathVariable"/> pins, else
+    /// <see cref="FastestPath"/>; null when the kernel is unavailable. Throws when the variable names no path or one
+    /// this CPU lacks.</summary>
+    public static Int8LstmPath? DefaultPath => IsAvailable ? Pinned.Value ?? FastestPath : null;
+
+    /// <summary>The path a value of <see cref="PathVariable"/> pins: null for none (unset or blank); throws
+    /// <see cref="ArgumentException"/> for an unknown name and <see cref="PlatformNotSupportedException"/> for a path
+    /// this CPU lacks, each one sentence naming the variable.</summary>
+    public static Int8LstmPath? ParsePinnedPath(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        string name = value.Trim().ToLowerInvariant();
+        foreach (var path in Enum.GetValues<Int8LstmPath>())
+            if (Name(path) == name)
+                return Runs(path) ? path : throw new PlatformNotSupportedException($"{PathVariable}={value}: {WhyPathUnavailable(path)}");
+        throw new ArgumentException($"{PathVariable}={value} names no int8 path; use one of {string.Join(", ", Enum.GetValues<Int8LstmPath>().Select(Name))}");
+    }
+
     /// <summary>True when the library is present and this CPU has what <paramref name="path"/> needs.</summary>
     public static bool Runs(Int8LstmPath path) => (PathBits.Value & (1 << (int)path)) != 0;
 

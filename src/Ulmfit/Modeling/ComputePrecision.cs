@@ -38,7 +38,7 @@ public static class ComputePrecisions
     /// <summary>For int8, the instruction-set path its kernel computes with here ("avx2", "avx512-vnni"); null for the
     /// other precisions. Reports and JSON say it next to the precision.</summary>
     public static string? KernelPath(this ComputePrecision precision) =>
-        precision == ComputePrecision.Int8 && Int8LstmLibrary.FastestPath is { } path ? Int8LstmLibrary.Name(path) : null;
+        precision == ComputePrecision.Int8 && Int8LstmLibrary.DefaultPath is { } path ? Int8LstmLibrary.Name(path) : null;
 
     /// <summary>The tensor type a precision computes in.</summary>
     public static ScalarType TensorType(this ComputePrecision precision) => precision switch

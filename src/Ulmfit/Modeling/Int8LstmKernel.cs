@@ -50,7 +50,7 @@ internal sealed partial class Int8LstmKernel : IDisposable
     /// </summary>
     public unsafe (Tensor Output, Tensor Hidden, Tensor Cell) Forward(Tensor input, Tensor? h0, Tensor? c0, int threads, Int8LstmPath? path = null)
     {
-        var chosen = path ?? Int8LstmLibrary.FastestPath ?? throw new PlatformNotSupportedException(Int8LstmLibrary.WhyUnavailable);
+        var chosen = path ?? Int8LstmLibrary.DefaultPath ?? throw new PlatformNotSupportedException(Int8LstmLibrary.WhyUnavailable);
         if (Int8LstmLibrary.WhyPathUnavailable(chosen) is { } why) throw new PlatformNotSupportedException(why);
         ObjectDisposedException.ThrowIf(_packed.IsInvalid || _packed.IsClosed, this);
         long batch = input.shape[0], steps = input.shape[1];

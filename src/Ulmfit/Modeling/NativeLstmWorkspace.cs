@@ -70,10 +70,25 @@ internal sealed class NativeLstmWorkspace : IDisposable
     }
 
     /// <summary>Runs the loaded LSTM without recording a graph. input (batch, seq, in); state (1, batch, hidden) each.</summary>
+    /// <remarks>
+    /// Not under no_grad: with grad mode off, libtorch runs oneDNN's inference-only LSTM, which on some AVX-512 CPUs
+    /// computes wrong outputs for some layer sizes (an AMD EPYC Zen 5 with libtorch 2.10: hidden 16, 48 and 400 off
+    /// by 0.1–0.7, hidden 24, 32, 64, 128, 512 and 1152 right; every size right on AVX2 or with
+    /// ONEDNN_MAX_CPU_ISA=AVX2), while the forward libtorch runs in grad mode is right everywhere. So the call runs in
+    /// grad mode on tensors that require no gradient — the copies here and detached inputs — and records nothing.
+    /// <c>NativeLstmInferenceTests</c> checks this path against a plain LSTM written out in tensor operations.
+    /// </remarks>
     public (Tensor Output, Tensor Hidden, Tensor Cell) RunWithoutGraph(Tensor input, Tensor h0, Tensor c0)
     {
-        using var _ = no_grad();
-        return _lstm.call(input, (h0, c0));
+        InputWeight.requires_grad_(false);
+        HiddenWeight.requires_grad_(false);
+        InputBias.requires_grad_(false);
+        HiddenBias.requires_grad_(false);
+        using var x = input.detach();
+        using var h = h0.detach();
+        using var c = c0.detach();
+        using var _ = enable_grad();
+        return _lstm.call(x, (h, c));
     }
 
     /// <summary>Runs the loaded LSTM recording a private graph; this workspace stays busy until that graph finishes.</summary>

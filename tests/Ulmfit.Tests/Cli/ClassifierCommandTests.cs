@@ -66,9 +66,19 @@ public class ClassifierCommandTests : IDisposable
         string expectedDtype = Ulmfit.Engine.Int8LstmLibrary.IsAvailable ? "int8" : Ulmfit.Modeling.ComputePrecisions.Name(Ulmfit.Modeling.ComputePrecisions.Auto(Ulmfit.Engine.CpuFeatures.Current));
         Assert.Equal(expectedDtype, eval.RootElement.GetProperty("dtype").GetString());
         string sampledJson = Path.Combine(_dir, "eval", "sampled.json");
-        Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--sample", "30", "--json", sampledJson], new CapturedConsole()));
+        string perDocument = Path.Combine(_dir, "eval", "sampled-predictions.csv");
+        Assert.Equal(0, CliApp.Run(["evaluate", "--model", model, "--test", Sample("test.csv"), "--sample", "30", "--json", sampledJson, "--predictions", perDocument], new CapturedConsole()));
         using var sampled = JsonDocument.Parse(File.ReadAllText(sampledJson));
         Assert.Equal(30, sampled.RootElement.GetProperty("documents").GetInt32());
+        // --predictions: one row per evaluated document, actual and predicted label, probabilities summing to 1, and
+        // the rows' errors are the summary's error rate.
+        string[] rows = File.ReadAllLines(perDocument);
+        Assert.Equal("label,predicted,account,billing,product,shipping,technical", rows[0]);
+        Assert.Equal(31, rows.Length);
+        var fields = rows.Skip(1).Select(r => r.Split(',')).ToList();
+        foreach (var f in fields)
+            Assert.Equal(1.0, f.Skip(2).Sum(p => double.Parse(p, System.Globalization.CultureInfo.InvariantCulture)), 4);
+        Assert.Equal(sampled.RootElement.GetProperty("error_rate").GetDouble(), fields.Count(f => f[0] != f[1]) / 30.0, 9);
 
         // And predict writes one row per input row, in order, with a probability column per class
         string predictions = Path.Combine(_dir, "pred.csv");

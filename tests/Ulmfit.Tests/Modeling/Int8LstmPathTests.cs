@@ -120,4 +120,20 @@ public class Int8LstmPathTests
             Assert.Equal(Int8LstmLibrary.Runs(path), Int8LstmLibrary.WhyPathUnavailable(path) is null);
         Assert.Equal(["scalar", "avx2", "avx512-vnni", "avx-vnni"], Enum.GetValues<Int8LstmPath>().Select(Int8LstmLibrary.Name));
     }
+
+    [Fact]
+    public void The_path_variable_pins_a_path_this_cpu_runs_and_refuses_others_in_one_sentence()
+    {
+        Assert.Null(Int8LstmLibrary.ParsePinnedPath(null));
+        Assert.Null(Int8LstmLibrary.ParsePinnedPath("  "));
+        var unknown = Assert.Throws<ArgumentException>(() => Int8LstmLibrary.ParsePinnedPath("avx3"));
+        Assert.Contains(Int8LstmLibrary.PathVariable + "=avx3", unknown.Message);
+        Assert.Contains("avx512-vnni", unknown.Message);
+        foreach (var path in Enum.GetValues<Int8LstmPath>())
+        {
+            string name = Int8LstmLibrary.Name(path).ToUpperInvariant();
+            if (Int8LstmLibrary.Runs(path)) Assert.Equal(path, Int8LstmLibrary.ParsePinnedPath(name));
+            else Assert.Contains(Int8LstmLibrary.WhyPathUnavailable(path)!, Assert.Throws<PlatformNotSupportedException>(() => Int8LstmLibrary.ParsePinnedPath(name)).Message);
+        }
+    }
 }
