@@ -55,6 +55,8 @@ trap 'kill -TERM $server 2> /dev/null || true' EXIT
 for _ in $(seq 1 240); do grep -q '^listening on ' "$OUT/serve.out" 2> /dev/null && break; sleep 0.5; done
 url=$(sed -n 's/^listening on //p' "$OUT/serve.out")
 [ -n "$url" ] || { echo "serve bench: the server did not start: $(tail -3 "$OUT/serve.err")" >&2; exit 1; }
+# What the server computes with (dtype, int8 path), from its own GET /v1/model.
+emit "$(python3 -c "import json,sys,urllib.request; m=json.load(urllib.request.urlopen(sys.argv[1] + '/v1/model')); print(json.dumps({'bench': 'serve_model', **{k: m.get(k) for k in ('dtype', 'int8_path')}}))" "$url")"
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status"; }
 served=0 line=
 # wrk_run CONNECTIONS DURATION [LIMIT]: sets $line to wrk's JSON line, and adds its requests to $served

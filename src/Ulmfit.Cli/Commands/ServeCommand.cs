@@ -36,6 +36,7 @@ internal static class ServeCommand
         CommandRunner.SetBody(command, common, output, async (context, token) =>
         {
             var parse = context.Parse;
+            OneDnnPrimitiveCache.Limit(OneDnnPrimitiveCache.ServingCapacity); // before the first inference
             var options = new ServeOptions
             {
                 Host = parse.GetValue(host)!,

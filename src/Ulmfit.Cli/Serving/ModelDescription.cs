@@ -23,6 +23,7 @@ internal static class ModelDescription
             json.WriteEndArray();
             json.WriteBoolean("multi_label", model.MultiLabel);
             json.WriteString("dtype", Modeling.ComputePrecisions.Name(model.Precision));
+            json.WriteString("int8_path", Modeling.ComputePrecisions.KernelPath(model.Precision));   // null unless int8
             ModelManifest first = ModelPackage.ReadManifest(model.Members[0]);
             WriteArchitecture(json, first.Architecture);
             json.WriteNumber("format_version", first.FormatVersion);

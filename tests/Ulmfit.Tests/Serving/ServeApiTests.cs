@@ -65,6 +65,7 @@ public class ServeApiTests(TinyServedModel tiny) : IClassFixture<TinyServedModel
         Assert.Equal(tiny.Model.Classes, model.Body.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal("awd-lstm", model.Body.GetProperty("architecture").GetProperty("name").GetString());
         Assert.Equal(Ulmfit.Modeling.ComputePrecisions.Name(tiny.Model.Precision), model.Body.GetProperty("dtype").GetString());
+        Assert.Equal(Ulmfit.Modeling.ComputePrecisions.KernelPath(tiny.Model.Precision), model.Body.GetProperty("int8_path").GetString());
         Assert.Equal(1, model.Body.GetProperty("format_version").GetInt32());
         Assert.False(string.IsNullOrEmpty(model.Body.GetProperty("library_version").GetString()));
         string[] texts = ["Where is my parcel?", "I was charged twice"];
