@@ -13,11 +13,11 @@ internal static class BenchCommand
     {
         var mode = new Option<string>("--mode") { Description = "lm-train, clf-train or clf-infer.", DefaultValueFactory = _ => "lm-train" };
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 60_000, Description = "Vocabulary size." };
-        var emb = new Option<int>("--emb") { DefaultValueFactory = _ => 400, Description = "Embedding size." };
-        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 1152, Description = "Hidden size." };
+        var emb = new Option<int>("--emb") { DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize, Description = "Embedding size." };
+        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize, Description = "Hidden size." };
         var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 3, Description = "Recurrent (LSTM or QRNN) layers." };
         var batchSize = new Option<int>("--batch-size", "--bs") { DefaultValueFactory = _ => 64, Description = "Batch size." };
-        var bptt = new Option<int>("--bptt") { DefaultValueFactory = _ => 70, Description = "Sequence length per LM step / classifier chunk." };
+        var bptt = new Option<int>("--bptt") { DefaultValueFactory = _ => Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt, Description = "Sequence length per LM step / classifier chunk." };
         var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 256, Description = "Classifier modes: tokens per document." };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5, Description = "Timed steps." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "Untimed warm-up steps." };

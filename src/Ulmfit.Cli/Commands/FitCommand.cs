@@ -34,7 +34,7 @@ internal static class FitCommand
         var finalLr = new Option<double?>("--final-lr") { Description = "Rate of gradual unfreezing's last stage, every group training for --epochs (default: --lr/4; docs/results.md)." };
         var multiLabel = new Option<bool>("--multi-label") { Description = "Labels are sets joined with '|' (sigmoid outputs, tuned thresholds)." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Documents per batch (classifier) and parallel streams (LM fine-tuning). Default: the recipe's, about an eighth of the training documents, 8 to 64." };
-        var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => 70 };
+        var bptt = new Option<int>("--bptt") { Description = "BPT3C chunk length.", DefaultValueFactory = _ => Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt };
         var maxLen = new Option<int>("--max-len") { Description = "Tokens at the end of each document whose outputs are pooled.", DefaultValueFactory = _ => 1440 };
         var trainSample = new Option<int?>("--train-sample") { Description = "Use only this many labelled documents (seeded, stratified sample; the low-shot setting)." };
         var unfreeze = new Option<string?>("--unfreeze") { Description = $"gradual (the paper: --lr, /2, /4 as groups unfreeze, then everything at --final-lr), all (every layer from the start at --lr/2) or last (the head only, at --lr). Default: the recipe's, all below {FitRecipe.UnfreezeAllBelow:N0} labelled documents, else gradual." };
@@ -47,9 +47,9 @@ internal static class FitCommand
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing (0 = off).", DefaultValueFactory = _ => 0.0 };
         var balance = new Option<bool>("--balance-classes") { Description = "Weight the loss by inverse class frequency." };
         var patience = new Option<int?>("--early-stopping") { Description = "Stop after this many epochs without a better validation metric." };
-        var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => 400 };
-        var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "From scratch: recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
+        var emb = new Option<int>("--emb") { Description = "From scratch: embedding size.", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize };
+        var hidden = new Option<int>("--hidden") { Description = "From scratch: hidden size.", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize };
+        var layers = new Option<int>("--layers") { Description = "From scratch: recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultLayers };
         var arch = new Option<string?>("--arch") { Description = "awd-lstm or qrnn (default: the language model's own; awd-lstm from scratch). Must match the language model's." };
         var maxVocab = new Option<int>("--max-vocab") { Description = "Largest vocabulary (from scratch or LM fine-tuning).", DefaultValueFactory = _ => 60_000 };
         var inputs = new InputOptions();

@@ -23,7 +23,7 @@ internal sealed class LanguageModelCommandOptions
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training text.", DefaultValueFactory = _ => 1 };
     public Option<long?> MaxTokens { get; } = new("--max-tokens") { Description = "Cap on training tokens per epoch (default: all)." };
     public Option<long?> MaxValidTokens { get; } = new("--max-valid-tokens") { Description = "Cap on held-out tokens scored after each epoch, the first ones in order (default: all)." };
-    public Option<int> Bptt { get; } = new("--bptt") { Description = "Back-propagation-through-time length (varied around it, as in AWD-LSTM).", DefaultValueFactory = _ => 70 };
+    public Option<int> Bptt { get; } = new("--bptt") { Description = "Back-propagation-through-time length (varied around it, as in AWD-LSTM).", DefaultValueFactory = _ => Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Parallel text streams per batch.", DefaultValueFactory = _ => 64 };
     public Option<int> MaxVocab { get; } = new("--max-vocab") { Description = "Largest vocabulary.", DefaultValueFactory = _ => 60_000 };
     public Option<int> MinFreq { get; } = new("--min-freq") { Description = "Fewest occurrences for a vocabulary entry.", DefaultValueFactory = _ => 3 };

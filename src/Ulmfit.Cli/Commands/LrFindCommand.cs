@@ -19,7 +19,7 @@ internal static class LrFindCommand
         var steps = new Option<int>("--steps") { Description = "Sweep steps.", DefaultValueFactory = _ => 100 };
         var start = new Option<double>("--start-lr") { Description = "First learning rate.", DefaultValueFactory = _ => 1e-7 };
         var end = new Option<double>("--end-lr") { Description = "Last learning rate.", DefaultValueFactory = _ => 10 };
-        var bptt = new Option<int>("--bptt") { Description = "Back-propagation-through-time length.", DefaultValueFactory = _ => 70 };
+        var bptt = new Option<int>("--bptt") { Description = "Back-propagation-through-time length.", DefaultValueFactory = _ => Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt };
         var batchSize = new Option<int>("--batch-size") { Description = "Parallel text streams per batch.", DefaultValueFactory = _ => 64 };
         var inputs = new InputOptions();
         var dtype = new DtypeOption();

@@ -10,9 +10,9 @@ internal static class PretrainCommand
     public static Command Create(CommonOptions common, IConsoleOutput output)
     {
         var corpus = new Option<string[]>("--corpus") { Description = "Training text: files, a folder of .txt files, or a corpus folder with train-*/valid* files.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last recurrent layer's size).", DefaultValueFactory = _ => 400 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner recurrent layers.", DefaultValueFactory = _ => 1152 };
-        var layers = new Option<int>("--layers") { Description = "Recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => 3 };
+        var emb = new Option<int>("--emb") { Description = "Embedding size (also the last recurrent layer's size).", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden size of the inner recurrent layers.", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize };
+        var layers = new Option<int>("--layers") { Description = "Recurrent (LSTM or QRNN) layers.", DefaultValueFactory = _ => Ulmfit.Modeling.AwdLstmConfig.DefaultLayers };
         var arch = new Option<string>("--arch") { Description = "Encoder architecture: awd-lstm (ULMFiT) or qrnn (MultiFiT; e.g. --emb 400 --hidden 1552 --layers 4).", DefaultValueFactory = _ => "awd-lstm" };
         var backwards = new Option<bool>("--backwards") { Description = "Train on reversed documents (the backward LM)." };
         var continueFrom = new Option<string?>("--continue-from") { Description = "Continue pretraining this language-model package (its size, vocabulary and weights) with a new schedule, e.g. a shipped model under models/." };

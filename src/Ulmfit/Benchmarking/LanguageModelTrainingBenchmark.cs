@@ -9,11 +9,11 @@ namespace Ulmfit.Benchmarking;
 public sealed record BenchmarkShape
 {
     public int Vocab { get; init; } = 60_000;
-    public int Emb { get; init; } = 400;
-    public int Hidden { get; init; } = 1152;
-    public int Layers { get; init; } = 3;
+    public int Emb { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize;
+    public int Hidden { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize;
+    public int Layers { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultLayers;
     public int BatchSize { get; init; } = 64;
-    public int Bptt { get; init; } = 70;
+    public int Bptt { get; init; } = Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt;
     public int SeqLen { get; init; } = 256;
     public int Classes { get; init; } = 6;
     public int Steps { get; init; } = 5;

@@ -14,7 +14,7 @@ namespace Ulmfit.Classification;
 public sealed record TextClassifierConfig(AwdLstmConfig Encoder, IReadOnlyList<string> Classes)
 {
     /// <summary>Tokens per BPT3C chunk (fastai v1 and the paper: 70).</summary>
-    public int Bptt { get; init; } = 70;
+    public int Bptt { get; init; } = Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt;
 
     /// <summary>Only each document's last this-many tokens are pooled (and back-propagated through); earlier tokens
     /// only set up the recurrent state. fastai: <c>max_len = 72·20 = 1440</c>.</summary>

@@ -16,13 +16,17 @@ public sealed record AwdLstmConfig(int VocabSize)
     public EncoderArchitecture Architecture { get; init; } = EncoderArchitecture.AwdLstm;
 
     /// <summary>Embedding width; also the last LSTM layer's hidden size (weight tying). fastai: <c>emb_sz=400</c>.</summary>
-    public int EmbeddingSize { get; init; } = 400;
+    public int EmbeddingSize { get; init; } = DefaultEmbeddingSize;
 
     /// <summary>Hidden size of every LSTM layer but the last. fastai: <c>n_hid=1152</c>.</summary>
-    public int HiddenSize { get; init; } = 1152;
+    public int HiddenSize { get; init; } = DefaultHiddenSize;
 
     /// <summary>Number of stacked LSTM layers. fastai: <c>n_layers=3</c>.</summary>
-    public int Layers { get; init; } = 3;
+    public int Layers { get; init; } = DefaultLayers;
+
+    /// <summary>ULMFiT's sizes, the one home of the defaults every option and record below uses (fastai's
+    /// <c>emb_sz=400, n_hid=1152, n_layers=3</c>).</summary>
+    public const int DefaultEmbeddingSize = 400, DefaultHiddenSize = 1152, DefaultLayers = 3;
 
     /// <summary>Padding token id: its embedding row receives no gradient from lookups. fastai: <c>pad_token=1</c>.</summary>
     public int PadId { get; init; } = SpecialTokens.PaddingId;

@@ -61,7 +61,7 @@ public static class ClassifierFolder
             Backwards = m.Architecture.Backwards,
             HeadHiddenSize = head.HiddenSizes[0],
             HeadDropout = head.Dropouts[1],
-            Bptt = IntOption(m, "bptt", 70),
+            Bptt = IntOption(m, "bptt", Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt),
             MaxLength = IntOption(m, "max_len", 1440),
         };
         var classifier = new TextClassifier(config);

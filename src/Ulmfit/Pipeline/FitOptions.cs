@@ -112,7 +112,7 @@ public sealed record FitOptions
     /// <summary>Documents per classifier batch and LM fine-tuning's parallel streams. Null: the recipe's
     /// (<see cref="FitRecipe.BatchSizeFor"/>).</summary>
     public int? BatchSize { get; init; }
-    public int Bptt { get; init; } = 70;
+    public int Bptt { get; init; } = Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt;
     public int MaxLength { get; init; } = 1440;
     public double LabelSmoothing { get; init; }
     public bool BalanceClasses { get; init; }
@@ -124,9 +124,9 @@ public sealed record FitOptions
     public Modeling.EncoderArchitecture? Architecture { get; init; }
 
     /// <summary>From scratch only: the encoder's size (ULMFiT's 400/1152/3 by default).</summary>
-    public int EmbeddingSize { get; init; } = 400;
-    public int HiddenSize { get; init; } = 1152;
-    public int Layers { get; init; } = 3;
+    public int EmbeddingSize { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize;
+    public int HiddenSize { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize;
+    public int Layers { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultLayers;
     public VocabularySettings Vocabulary { get; init; } = new();
 
     /// <summary>Number format of the model's forward and backward passes (weights, gradients and optimizer state stay

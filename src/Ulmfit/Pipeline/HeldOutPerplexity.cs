@@ -15,7 +15,7 @@ public static class HeldOutPerplexity
     /// <summary>Measures the language-model package <paramref name="modelPath"/> on <paramref name="input"/>.</summary>
     /// <returns>The result and the number of tokens scored.</returns>
     public static (ValidationResult Result, long Tokens) Measure(string modelPath, string input, DocumentReaderOptions? reader = null,
-        int bptt = 70, int batchSize = 64, int threads = 0, CancellationToken cancellationToken = default)
+        int bptt = Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt, int batchSize = 64, int threads = 0, CancellationToken cancellationToken = default)
     {
         var (model, vocabulary, manifest) = LanguageModelFolder.Load(modelPath, AwdLstmDropouts.None);
         using var _ = model;

@@ -39,7 +39,7 @@ public abstract record LanguageModelRunOptions
     public long? MaxValidationTokens { get; init; }
 
     public int BatchSize { get; init; } = 64;
-    public int Bptt { get; init; } = 70;
+    public int Bptt { get; init; } = Ulmfit.Training.LanguageModelBatcherOptions.DefaultBptt;
     public ScheduleKind Schedule { get; init; } = ScheduleKind.SlantedTriangular;
 
     /// <summary>Learning rate of the top layer group; lower groups get it divided by <see cref="GroupFactor"/> per group.</summary>
@@ -108,9 +108,9 @@ public sealed record PretrainOptions : LanguageModelRunOptions
     /// <summary>The recurrent layers: ULMFiT's AWD-LSTM (default) or MultiFiT's QRNN.</summary>
     public Modeling.EncoderArchitecture Architecture { get; init; } = Modeling.EncoderArchitecture.AwdLstm;
 
-    public int EmbeddingSize { get; init; } = 400;
-    public int HiddenSize { get; init; } = 1152;
-    public int Layers { get; init; } = 3;
+    public int EmbeddingSize { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultEmbeddingSize;
+    public int HiddenSize { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultHiddenSize;
+    public int Layers { get; init; } = Ulmfit.Modeling.AwdLstmConfig.DefaultLayers;
 
     /// <summary>Train on every document reversed (the backward LM of the bidirectional ensemble).</summary>
     public bool Backwards { get; init; }

@@ -8,7 +8,11 @@ public sealed record LanguageModelBatcherOptions
     public int BatchSize { get; init; } = 64;
 
     /// <summary>Base length of a back-propagation-through-time window. ULMFiT / AWD-LSTM: 70.</summary>
-    public int Bptt { get; init; } = 70;
+    public int Bptt { get; init; } = DefaultBptt;
+
+    /// <summary>ULMFiT's (and fastai v1's) BPTT length, 70: the one home of the default for LM windows and the
+    /// classifier's BPT3C chunks alike.</summary>
+    public const int DefaultBptt = 70;
 
     /// <summary>Vary window lengths with fastai's rule (<see cref="SequenceLengthSampler"/>); off gives fixed windows
     /// of <see cref="Bptt"/> (validation).</summary>
