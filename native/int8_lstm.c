@@ -493,6 +493,21 @@ static const int8_path scalar_path = { 1, 0, scalar_abs_max, signed_quantize_row
 
 // ---- The AVX2 path ----
 
+// The sums of one half (32 columns) of R (1 or 2) rows into acc, in the 256-bit paths' column order: register v of a
+// half holds columns half·32 + v·8 .. +7, that is gate half·2 + v/2, units (v % 2)·8 .. +7.
+INLINE AVX2 void store_half(int R, int half, int32_t acc[][64], __m256i p0, __m256i p1, __m256i p2, __m256i p3,
+                            __m256i q0, __m256i q1, __m256i q2, __m256i q3)
+{
+    int32_t *o = acc[0] + half * 32;
+    _mm256_storeu_si256((__m256i *)o, p0); _mm256_storeu_si256((__m256i *)(o + 8), p1);
+    _mm256_storeu_si256((__m256i *)(o + 16), p2); _mm256_storeu_si256((__m256i *)(o + 24), p3);
+    if (R > 1) {
+        o = acc[1] + half * 32;
+        _mm256_storeu_si256((__m256i *)o, q0); _mm256_storeu_si256((__m256i *)(o + 8), q1);
+        _mm256_storeu_si256((__m256i *)(o + 16), q2); _mm256_storeu_si256((__m256i *)(o + 24), q3);
+    }
+}
+
 // acc[r][col] for R (1 or 2) rows of signed bytes against one packed block: per 4-input group, the 32 columns of one
 // half (gates 0-1 or 2-3) at a time, 8 per register. |a| · (w · sign a) keeps vpmaddubsw's int16 pair sums exact.
 INLINE AVX2 void avx2_dot_half(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int half, int32_t acc[][64])
@@ -519,33 +534,9 @@ INLINE AVX2 void avx2_dot_half(int R, const uint8_t *a, size_t lda, const int8_t
             q3 = _mm256_add_epi32(q3, _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(w3, a1)), ones));
         }
     }
-    // Register v of a half holds columns half·32 + v·8 .. +7: gate half·2 + v/2, units (v % 2)·8 .. +7.
-    int32_t *o = acc[0] + half * 32;
-    _mm256_storeu_si256((__m256i *)o, p0); _mm256_storeu_si256((__m256i *)(o + 8), p1);
-    _mm256_storeu_si256((__m256i *)(o + 16), p2); _mm256_storeu_si256((__m256i *)(o + 24), p3);
-    if (R > 1) {
-        o = acc[1] + half * 32;
-        _mm256_storeu_si256((__m256i *)o, q0); _mm256_storeu_si256((__m256i *)(o + 8), q1);
-        _mm256_storeu_si256((__m256i *)(o + 16), q2); _mm256_storeu_si256((__m256i *)(o + 24), q3);
-    }
+    store_half(R, half, acc, p0, p1, p2, p3, q0, q1, q2, q3);
 }
 
-static AVX2 __attribute__((noinline)) void avx2_dot_1(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    avx2_dot_half(1, a, lda, w, k4n, 0, acc);
-    avx2_dot_half(1, a, lda, w, k4n, 1, acc);
-}
-
-static AVX2 __attribute__((noinline)) void avx2_dot_2(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    avx2_dot_half(2, a, lda, w, k4n, 0, acc);
-    avx2_dot_half(2, a, lda, w, k4n, 1, acc);
-}
-
-static AVX2 void avx2_dot(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    if (R > 1) avx2_dot_2(a, lda, w, k4n, acc); else avx2_dot_1(a, lda, w, k4n, acc);
-}
 
 // exp, sigmoid and tanh for 8 lanes: exp16's polynomial, with 2^n built in the exponent bits (n is within ±126).
 INLINE AVX2 __m256 exp8(__m256 x)
@@ -665,22 +656,35 @@ INLINE AVX2 void avx2_step_epilogue(forward_job *f, int R, int b, int j, int t, 
     }
 }
 
-static AVX2 void avx2_input_rows(forward_job *f, int R, int r, int j)
-{
-    const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avx2_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
-    avx2_input_epilogue(f, R, r, j, acc, NULL);
+// A 256-bit path's micro-kernel calls and row functions around its PREFIX##_dot_half: one out-of-line copy per row
+// count (as on AVX-512, so gcc keeps the accumulators in registers), then the shared epilogues, with the +128
+// offset's column-sum correction when OFFSET is 1.
+#define PATH_256(PREFIX, ATTR, OFFSET) \
+static ATTR __attribute__((noinline)) void PREFIX##_dot_1(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64]) \
+{ PREFIX##_dot_half(1, a, lda, w, k4n, 0, acc); PREFIX##_dot_half(1, a, lda, w, k4n, 1, acc); } \
+static ATTR __attribute__((noinline)) void PREFIX##_dot_2(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64]) \
+{ PREFIX##_dot_half(2, a, lda, w, k4n, 0, acc); PREFIX##_dot_half(2, a, lda, w, k4n, 1, acc); } \
+static ATTR void PREFIX##_input_rows(forward_job *f, int R, int r, int j) \
+{ \
+    const int8_lstm *l = f->l; \
+    _Alignas(32) int32_t acc[MR_AVX2][64]; \
+    const uint8_t *a = f->xq + (size_t)r * l->in_pad; \
+    const int8_t *w = l->w_ih + (size_t)j * (l->in_pad / 4) * 256; \
+    if (R > 1) PREFIX##_dot_2(a, l->in_pad, w, l->in_pad / 4, acc); else PREFIX##_dot_1(a, l->in_pad, w, l->in_pad / 4, acc); \
+    avx2_input_epilogue(f, R, r, j, acc, OFFSET ? l->c_ih : NULL); \
+} \
+static ATTR void PREFIX##_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev, \
+                                    const float *h_prev_scale, float *h_out, float *row_max) \
+{ \
+    const int8_lstm *l = f->l; \
+    _Alignas(32) int32_t acc[MR_AVX2][64]; \
+    const uint8_t *a = h_prev + (size_t)b * l->hid_pad; \
+    const int8_t *w = l->w_hh + (size_t)j * (l->hid_pad / 4) * 256; \
+    if (R > 1) PREFIX##_dot_2(a, l->hid_pad, w, l->hid_pad / 4, acc); else PREFIX##_dot_1(a, l->hid_pad, w, l->hid_pad / 4, acc); \
+    avx2_step_epilogue(f, R, b, j, t, tt, tc, h_prev_scale, h_out, row_max, acc, OFFSET ? l->c_hh : NULL); \
 }
 
-static AVX2 void avx2_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
-                                const float *h_prev_scale, float *h_out, float *row_max)
-{
-    const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avx2_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
-    avx2_step_epilogue(f, R, b, j, t, tt, tc, h_prev_scale, h_out, row_max, acc, NULL);
-}
+PATH_256(avx2, AVX2, 0)
 
 static const int8_path avx2_path = { MR_AVX2, 0, avx2_abs_max, avx2_quantize_row, avx2_input_rows, avx2_step_rows };
 
@@ -707,32 +711,9 @@ INLINE AVXVNNI void avxvnni_dot_half(int R, const uint8_t *a, size_t lda, const 
             q2 = _mm256_dpbusd_avx_epi32(q2, a1, w2); q3 = _mm256_dpbusd_avx_epi32(q3, a1, w3);
         }
     }
-    int32_t *o = acc[0] + half * 32;   // the AVX2 path's column order
-    _mm256_storeu_si256((__m256i *)o, p0); _mm256_storeu_si256((__m256i *)(o + 8), p1);
-    _mm256_storeu_si256((__m256i *)(o + 16), p2); _mm256_storeu_si256((__m256i *)(o + 24), p3);
-    if (R > 1) {
-        o = acc[1] + half * 32;
-        _mm256_storeu_si256((__m256i *)o, q0); _mm256_storeu_si256((__m256i *)(o + 8), q1);
-        _mm256_storeu_si256((__m256i *)(o + 16), q2); _mm256_storeu_si256((__m256i *)(o + 24), q3);
-    }
+    store_half(R, half, acc, p0, p1, p2, p3, q0, q1, q2, q3);
 }
 
-static AVXVNNI __attribute__((noinline)) void avxvnni_dot_1(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    avxvnni_dot_half(1, a, lda, w, k4n, 0, acc);
-    avxvnni_dot_half(1, a, lda, w, k4n, 1, acc);
-}
-
-static AVXVNNI __attribute__((noinline)) void avxvnni_dot_2(const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    avxvnni_dot_half(2, a, lda, w, k4n, 0, acc);
-    avxvnni_dot_half(2, a, lda, w, k4n, 1, acc);
-}
-
-static AVXVNNI void avxvnni_dot(int R, const uint8_t *a, size_t lda, const int8_t *w, int k4n, int32_t acc[][64])
-{
-    if (R > 1) avxvnni_dot_2(a, lda, w, k4n, acc); else avxvnni_dot_1(a, lda, w, k4n, acc);
-}
 
 // avx2_quantize_row's bytes, then + 128 (q in [−127, 127], so flipping the top bit is the offset): the padding becomes
 // 128, q = 0, as vnni_quantize_row makes it.
@@ -745,22 +726,7 @@ static AVXVNNI void avxvnni_quantize_row(const float *src, int n, int n_pad, flo
     for (; i < n_pad; i++) dst[i] ^= 0x80;
 }
 
-static AVXVNNI void avxvnni_input_rows(forward_job *f, int R, int r, int j)
-{
-    const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avxvnni_dot(R, f->xq + (size_t)r * l->in_pad, l->in_pad, l->w_ih + (size_t)j * (l->in_pad / 4) * 256, l->in_pad / 4, acc);
-    avx2_input_epilogue(f, R, r, j, acc, l->c_ih);
-}
-
-static AVXVNNI void avxvnni_step_rows(forward_job *f, int R, int b, int j, int t, int tt, int tc, const uint8_t *h_prev,
-                                      const float *h_prev_scale, float *h_out, float *row_max)
-{
-    const int8_lstm *l = f->l;
-    _Alignas(32) int32_t acc[MR_AVX2][64];
-    avxvnni_dot(R, h_prev + (size_t)b * l->hid_pad, l->hid_pad, l->w_hh + (size_t)j * (l->hid_pad / 4) * 256, l->hid_pad / 4, acc);
-    avx2_step_epilogue(f, R, b, j, t, tt, tc, h_prev_scale, h_out, row_max, acc, l->c_hh);
-}
+PATH_256(avxvnni, AVXVNNI, 1)
 
 static const int8_path avxvnni_path = { MR_AVX2, 128, avx2_abs_max, avxvnni_quantize_row, avxvnni_input_rows, avxvnni_step_rows };
 
